@@ -1,0 +1,77 @@
+"""Writing the audit trail. Every service that changes people's data calls ``audit_record``."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models
+
+from .masking import MASKERS, mask_field
+from .middleware import current_request_id
+from .models import AuditAction, AuditLog
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """The object's concrete field values, with sensitive fields masked.
+
+    The audit trail says *that* an ID number or phone changed, never what it is: auditors must
+    not become a side door around masking.
+    """
+    data = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if field.name in MASKERS:
+            value = mask_field(field.name, value)
+        data[field.attname] = _jsonable(value)
+    return data
+
+
+def audit_record(
+    *, actor, action: str, obj: models.Model | None = None, object_type: str = "",
+    object_id: str = "", object_repr: str = "", before: dict | None = None,
+    after: dict | None = None, note: str = "", territory: Any = None,
+) -> AuditLog:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        territory = territory or obj
+    changed = []
+    if before is not None and after is not None:
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    user_ok = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditLog.objects.create(
+        actor=actor if user_ok else None,
+        actor_username=actor.get_username() if user_ok else "system",
+        request_id=current_request_id(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        before=before,
+        after=after,
+        changed_fields=changed,
+        note=note,
+        county_id=getattr(territory, "county_id", None),
+        town_id=getattr(territory, "town_id", None),
+        village_id=getattr(territory, "village_id", None),
+    )
+
+
+__all__ = ["AuditAction", "audit_record", "snapshot"]

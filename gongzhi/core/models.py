@@ -1,0 +1,61 @@
+"""The audit trail, shared by every app.
+
+``AuditLog`` is append-only *in the database*: triggers created by migration 0002 reject every
+UPDATE and every DELETE of a row younger than 183 days (the retention floor, "kept at least six
+months"). Application code writes it only through ``gongzhi.core.audit.audit_record``.
+"""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import ScopedManager
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Create")
+    UPDATE = "update", _("Update")
+    DELETE = "delete", _("Delete")
+    REVEAL = "reveal", _("Reveal masked field")
+    IMPORT = "import", _("Import")
+    EXPORT = "export", _("Export")
+    GENERATE = "generate", _("Generate demo data")
+    TRANSITION = "transition", _("Workflow step")
+
+
+class AuditLog(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # No database constraint: deleting a user must never touch (i.e. UPDATE) audit rows.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=100)  # "app_label.model"
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    changed_fields = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    # Territory of the object, copied so an auditor of one town sees that town's rows only.
+    county_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    town_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    village_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    objects = models.Manager()
+    objects_scoped = ScopedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
+
+    @classmethod
+    def scope_q(cls, grant):
+        return grant.territory_q(county="county_id", town="town_id", village="village_id")
