@@ -1,4 +1,10 @@
-"""All REST endpoints, under /api/. Each app contributes a router in its api.py."""
+"""All REST endpoints, under /api/. Each app owns its routes in <app>/api_urls.py."""
 from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("gongzhi.accounts.api_urls")),
+    path("", include("gongzhi.registry.api_urls")),
+    path("", include("gongzhi.core.api_urls")),
+    path("", include("gongzhi.cases.api_urls")),
+    path("", include("gongzhi.roster.api_urls")),
+]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "gongzhi.registry",
     "gongzhi.roster",
     "gongzhi.demo",
+    "gongzhi.cases",
 ]
 
 MIDDLEWARE = [
