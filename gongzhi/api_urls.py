@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("gongzhi.core.api_urls")),
     path("", include("gongzhi.cases.api_urls")),
     path("", include("gongzhi.roster.api_urls")),
+    path("", include("gongzhi.care.api_urls")),
 ]

@@ -20,22 +20,70 @@ REGISTRY_EDIT = [
 ROSTER = ["roster.import_roster", "roster.export_roster"]
 REVEAL = ["registry.reveal_person"]
 
+# Three lines of contact and household care (gongzhi.care).
+CARE_VIEW = [
+    "care.view_householdclass", "care.view_householdclasschange", "care.view_contactrecord", "care.view_careplan",
+    "care.view_visit", "care.view_carealert", "care.view_archivechange", "care.view_watchevent",
+    "care.view_patrol", "care.view_patrolproblem", "care.view_receptionsession", "care.view_receptionsuggestion",
+    "care.view_assignmentproposal", "care.view_classrule",
+]
+CARE_FIELD = [  # what grid workers do on their rounds
+    "care.add_contactrecord", "care.change_visit", "care.add_archivechange", "care.add_watchevent",
+    "care.add_patrol",
+]
+CARE_VILLAGE = CARE_FIELD + [  # what the village (and the town above it) decides
+    "care.confirm_archivechange", "care.override_householdclass", "care.add_assignmentproposal",
+    "care.add_receptionsession", "care.add_receptionsuggestion",
+]
+CARE_THREE_LINE = ["care.view_householdclass", "care.view_contactrecord", "care.view_careplan", "care.view_visit",
+                   "care.view_carealert", "care.add_contactrecord", "care.change_visit"]
+
 BUILTIN_ROLES = [
-    ("county_secretary", "县委书记", "region", REGISTRY_VIEW + REVEAL + ["roster.export_roster"]),
-    ("town_secretary", "镇（街道）党委书记", "region", REGISTRY_VIEW + REGISTRY_EDIT + REVEAL + ROSTER),
-    ("village_secretary", "村（社区）党组织书记", "region", REGISTRY_VIEW + REGISTRY_EDIT + REVEAL + ROSTER),
+    ("county_secretary", "县委书记", "region", REGISTRY_VIEW + REVEAL + ["roster.export_roster"]
+     + CARE_VIEW + ["care.change_classrule"]),
+    ("town_secretary", "镇（街道）党委书记", "region", REGISTRY_VIEW + REGISTRY_EDIT + REVEAL + ROSTER
+     + CARE_VIEW + CARE_VILLAGE),
+    ("village_secretary", "村（社区）党组织书记", "region", REGISTRY_VIEW + REGISTRY_EDIT + REVEAL + ROSTER
+     + CARE_VIEW + CARE_VILLAGE),
     ("grid_worker", "网格员", "grid", [
         "registry.view_region", "registry.view_grid", "registry.view_household", "registry.view_person",
         "registry.view_householdmembership", "registry.view_contactassignment",
         "registry.change_household", "registry.change_person",
-    ] + REVEAL),
+    ] + REVEAL + CARE_VIEW + CARE_FIELD),
     ("department_handler", "部门经办人", "department", ["registry.view_department"]),
     ("three_line", "三线人员（党员、人大代表、中心户长）", "contacts", [
         "registry.view_household", "registry.view_person", "registry.view_householdmembership",
-    ]),
-    ("auditor", "审计员", "all", REGISTRY_VIEW + ["core.view_auditlog"]),
+    ] + CARE_THREE_LINE),
+    ("auditor", "审计员", "all", REGISTRY_VIEW + ["core.view_auditlog"] + CARE_VIEW),
     ("sysadmin", "系统管理员", "all", None),  # None: every Gongzhi permission
 ]
+
+# Residents' matters (gongzhi.cases): what each role above may do with cases, and the dispatcher.
+CASES_BASE = ["cases.view_case", "cases.view_casecategory"]
+CASES_PERMS = {
+    "county_secretary": CASES_BASE + ["cases.add_case", "cases.instruct_case", "cases.supervise_case",
+                                      "cases.approve_extension", "cases.export_case"],
+    "town_secretary": CASES_BASE + ["cases.add_case", "cases.instruct_case", "cases.dispatch_case",
+                                    "cases.handle_case", "cases.supervise_case", "cases.approve_extension",
+                                    "cases.summon_department", "cases.export_case"],
+    "village_secretary": CASES_BASE + ["cases.add_case", "cases.instruct_case", "cases.dispatch_case",
+                                       "cases.handle_case", "cases.supervise_case", "cases.export_case"],
+    "grid_worker": CASES_BASE + ["cases.add_case", "cases.handle_case"],
+    "department_handler": CASES_BASE + ["cases.handle_case"],
+    "three_line": CASES_BASE + ["cases.add_case", "cases.handle_case"],
+    "auditor": ["cases.view_case"],
+}
+# 调度员: the county 联系办 (office for direct contact with the masses) or a town's 综治中心. The only
+# built-in role that sees who filed a complaint or report (cases.view_complainant).
+DISPATCHER = ("dispatcher", "调度员（县联系办、镇综治中心）", "region", REGISTRY_VIEW + CASES_BASE + [
+    "cases.add_case", "cases.change_case", "cases.dispatch_case", "cases.supervise_case",
+    "cases.approve_extension", "cases.view_complainant", "cases.summon_department", "cases.export_case",
+    "cases.add_casecategory", "cases.change_casecategory",
+])
+BUILTIN_ROLES = [
+    (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []))
+    for code, name, kind, perms in BUILTIN_ROLES
+] + [DISPATCHER]
 
 
 def ensure_builtin_roles(sender=None, using="default", **kwargs):
@@ -50,7 +98,7 @@ def ensure_builtin_roles(sender=None, using="default", **kwargs):
         create_permissions(app_config, verbosity=0, using=using)
 
     all_ours = Permission.objects.filter(
-        content_type__app_label__in=["core", "accounts", "registry", "roster"]
+        content_type__app_label__in=["core", "accounts", "registry", "roster", "care", "cases"]
     )
     for code, name, scope_kind, perm_names in BUILTIN_ROLES:
         role, created = Role.objects.get_or_create(

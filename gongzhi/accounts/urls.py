@@ -6,5 +6,6 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    # POST only (Django's default): a link or a prefetch cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

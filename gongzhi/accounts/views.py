@@ -4,6 +4,9 @@ from .forms import LoginForm
 
 
 class LoginView(auth_views.LoginView):
+    """The login page (in Chinese by default); a logged-in user is sent on to the home page."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+

@@ -1,4 +1,9 @@
 """REST routes of this app, mounted under /api/ by gongzhi/api_urls.py."""
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .api_views import AuditLogViewSet
+
+router = SimpleRouter()
+router.register("audit-log", AuditLogViewSet, basename="audit-log")
+
+urlpatterns = router.urls

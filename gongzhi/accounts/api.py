@@ -1,0 +1,117 @@
+"""REST API of accounts: obtain a token, and "who am I" (roles, scopes, permissions).
+
+``POST /api/auth/token/`` takes a username and password and returns the user's DRF token (the same
+token on every call until it is deleted). It ignores any credentials sent with the request, so a
+client holding a stale token can still log in again. Failed attempts are counted per client
+address and username; after ``MAX_FAILURES`` within ``FAILURE_WINDOW`` seconds the endpoint
+answers 429 until the window passes (a password oracle must not be free to hammer).
+"""
+from __future__ import annotations
+
+from django.core.cache import cache
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gongzhi.core.api import api_errors, error_response
+
+from .selectors import user_assignments
+
+MAX_FAILURES = 10
+FAILURE_WINDOW = 15 * 60
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    user_id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+def _failure_key(request) -> str:
+    username = str(request.data.get("username", "")).strip().lower()[:150]
+    return f"gongzhi:api-token-failures:{request.META.get('REMOTE_ADDR', '')}:{username}"
+
+
+class TokenView(ObtainAuthToken):
+    authentication_classes = ()
+    permission_classes = ()
+
+    @extend_schema(
+        summary="Obtain an API token", tags=["auth"], request=AuthTokenSerializer,
+        responses={200: TokenOutput, **api_errors(400, 429)},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        key = _failure_key(request)
+        if cache.get(key, 0) >= MAX_FAILURES:
+            return error_response("throttled", "登录失败次数过多，请稍后再试", status.HTTP_429_TOO_MANY_REQUESTS)
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            cache.add(key, 0, FAILURE_WINDOW)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, FAILURE_WINDOW)
+            raise ValidationError(serializer.errors)
+        cache.delete(key)
+        user = serializer.validated_data["user"]
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(TokenOutput({"token": token.key, "user_id": user.pk, "username": user.get_username()}).data)
+
+
+class ScopeOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="all | region | grid | department | contacts")
+    id = serializers.IntegerField(allow_null=True, help_text="The region, grid or department id, if any.")
+    name = serializers.CharField()
+
+
+class RoleOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    scope = ScopeOutput()
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    person = serializers.IntegerField(allow_null=True, help_text="The registry person this login belongs to.")
+    is_superuser = serializers.BooleanField()
+
+
+class MeOutput(serializers.Serializer):
+    user = UserOutput()
+    roles = RoleOutput(many=True, help_text="Active role assignments, each over its scope.")
+    permissions = serializers.ListField(child=serializers.CharField(),
+                                        help_text='Permissions held somewhere ("app.codename"); where is the scope.')
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="The caller: user, roles with their scopes, permissions", tags=["auth"],
+                   responses={200: MeOutput, **api_errors(401)})
+    def get(self, request):
+        user = request.user
+        roles = []
+        for assignment in user_assignments(user):
+            target = assignment.region or assignment.grid or assignment.department
+            roles.append({
+                "code": assignment.role.code,
+                "name": assignment.role.name,
+                "scope": {"kind": assignment.role.scope_kind, "id": target.pk if target else None,
+                          "name": assignment.scope_label()},
+            })
+        data = {
+            "user": {"id": user.pk, "username": user.get_username(), "display_name": user.display_name,
+                     "person": user.person_id, "is_superuser": user.is_superuser},
+            "roles": roles,
+            "permissions": sorted(user.get_all_permissions()),
+        }
+        return Response(MeOutput(data).data)
