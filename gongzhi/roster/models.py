@@ -18,7 +18,15 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class ImportMode(models.TextChoices):
+    ALL = "all", _("All rows (all or nothing)")
+    VALID_ONLY = "valid_only", _("Only the valid rows' households")
+
+
 class ImportBatch(models.Model):
+    """The file is kept between the check and the confirmation (and cleared on cancel); the
+    report is the latest check's, re-done at confirmation; ``mode`` is how it was imported."""
+
     kind = models.CharField(max_length=16, choices=RosterKind.choices)
     village = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+")
     county_id_cache = models.BigIntegerField(null=True)
@@ -30,6 +38,7 @@ class ImportBatch(models.Model):
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.CHECKED)
     report = models.JSONField(default=dict)
     applied_at = models.DateTimeField(null=True, blank=True)
+    mode = models.CharField(max_length=16, choices=ImportMode.choices, blank=True)
 
     objects = ScopedManager()
 
