@@ -1,0 +1,158 @@
+"""Demo logins: one per built-in role, each over a sensible scope of the generated county.
+
+The scopes are looked up in the registry (not remembered from a generation run), so
+``ensure_demo_logins`` can run again on an existing database and puts back whatever is
+missing: users, their role assignment, their link to a registry person.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from gongzhi.accounts.models import Role, RoleAssignment
+from gongzhi.core.scoping import forget_cached_grants
+from gongzhi.registry.models import ContactLine, Department, Grid, Person, Region, RegionLevel
+
+DEMO_PASSWORD = "gongzhi-demo"
+
+ROLE_ENGLISH = {
+    "county_secretary": "County party secretary",
+    "town_secretary": "Town party secretary",
+    "village_secretary": "Village party secretary",
+    "grid_worker": "Grid worker",
+    "department_handler": "Department case handler",
+    "three_line": "Three-line person",
+    "auditor": "Auditor",
+    "sysadmin": "System administrator (superuser)",
+}
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    display_name: str
+    region: Region | None = None
+    grid: Grid | None = None
+    department: Department | None = None
+    person: Person | None = None
+    superuser: bool = False
+    scope_note: str = ""
+    created: bool = False
+    password_set: bool = False
+
+    @property
+    def scope_label(self) -> str:
+        if self.scope_note:
+            return self.scope_note
+        if self.region is not None:
+            return self.region.full_name
+        if self.grid is not None:
+            return f"{self.grid.village.full_name} · {self.grid.name}"
+        if self.department is not None:
+            return self.department.name
+        return "全县 · everything"
+
+
+def demo_login_plan() -> list[DemoLogin]:
+    """The logins the generated county supports ([] when there is no county yet)."""
+    county = Region.objects.filter(level=RegionLevel.COUNTY).order_by("code").first()
+    if county is None:
+        return []
+    towns = sorted(Region.objects.filter(level=RegionLevel.TOWN, parent=county),
+                   key=lambda r: (r.kind == "subdistrict", r.code))
+    plan = [DemoLogin("county", "county_secretary", f"{county.name}县委书记", region=county)]
+    if towns:
+        town = towns[0]
+        plan.append(DemoLogin("town", "town_secretary", f"{town.name}党委书记", region=town))
+        if len(towns) > 1:
+            plan.append(DemoLogin("town2", "town_secretary", f"{towns[1].name}党委书记", region=towns[1]))
+        villages = Region.objects.filter(level=RegionLevel.VILLAGE, parent=town).order_by("code")
+        village = villages.filter(kind="village").first() or villages.first()
+        if village is not None:
+            plan.append(DemoLogin("village", "village_secretary", f"{village.name}党组织书记", region=village))
+            grid = (Grid.objects.filter(village_id=village.pk, children__isnull=True, worker__isnull=False)
+                    .select_related("worker", "village").order_by("code").first())
+            if grid is not None:
+                plan.append(DemoLogin("grid", "grid_worker", f"网格员{grid.worker.name}", grid=grid,
+                                      person=grid.worker))
+            member = (Person.objects.filter(village_id=village.pk, contact_assignments__line=ContactLine.PARTY_MEMBER,
+                                            contact_assignments__ended_on__isnull=True)
+                      .exclude(pk=grid.worker_id if grid else None).order_by("pk").distinct().first())
+            if member is not None:
+                households = member.contact_assignments.filter(ended_on__isnull=True).count()
+                plan.append(DemoLogin("threeline", "three_line", f"党员{member.name}", person=member,
+                                      scope_note=f"{village.name}：联系的{households}户 · the {households} "
+                                                 "households they keep in touch with"))
+    department = (Department.objects.filter(county=county, short_name="民政").first()
+                  or Department.objects.filter(county=county, name__contains="民政").first())
+    if department is not None:
+        plan.append(DemoLogin("dept", "department_handler", f"{department.name}经办人", department=department))
+    plan.append(DemoLogin("auditor", "auditor", "审计员"))
+    plan.append(DemoLogin("admin", "sysadmin", "系统管理员", superuser=True))
+    return plan
+
+
+@transaction.atomic
+def ensure_demo_logins(*, password: str = DEMO_PASSWORD, reset_passwords: bool = False) -> list[DemoLogin]:
+    """Create the demo logins that are missing and give each exactly its one demo role.
+
+    An existing login keeps its password unless ``reset_passwords``.
+    """
+    from gongzhi.accounts.roles import ensure_builtin_roles
+
+    if Role.objects.filter(code__in=ROLE_ENGLISH).count() < len(ROLE_ENGLISH):
+        ensure_builtin_roles()
+    roles = {role.code: role for role in Role.objects.filter(code__in=ROLE_ENGLISH)}
+    User = get_user_model()
+    plan = demo_login_plan()
+    for login in plan:
+        user, login.created = User.objects.get_or_create(username=login.username)
+        user.display_name = login.display_name
+        user.person = login.person
+        user.is_superuser = user.is_staff = login.superuser
+        user.is_active = True
+        if login.created or reset_passwords:
+            user.set_password(password)
+            login.password_set = True
+        user.save()
+        wanted = {"role": roles[login.role], "region": login.region, "grid": login.grid,
+                  "department": login.department}
+        keep = user.role_assignments.filter(is_active=True, **wanted).order_by("pk").first()
+        user.role_assignments.exclude(pk=keep.pk if keep else None).delete()
+        if keep is None:
+            assignment = RoleAssignment(user=user, **wanted)
+            assignment.full_clean()
+            assignment.save()
+        forget_cached_grants(user)
+    return plan
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def login_table(plan: list[DemoLogin], password: str = DEMO_PASSWORD) -> str:
+    roles = dict(Role.objects.filter(code__in=ROLE_ENGLISH).values_list("code", "name"))
+    header = ("用户名 Username", "密码 Password", "角色 Role", "范围 Scope")
+    rows = []
+    for login in plan:
+        shown = password if login.password_set else f"{password} *"
+        rows.append((login.username, shown, f"{roles.get(login.role, login.role)} {ROLE_ENGLISH[login.role]}",
+                     login.scope_label))
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
+    out = [line, "| " + " | ".join(_pad(h, w) for h, w in zip(header, widths)) + " |", line]
+    out += ["| " + " | ".join(_pad(c, w) for c, w in zip(row, widths)) + " |" for row in rows]
+    out.append(line)
+    if not all(login.password_set for login in plan):
+        out.append("* 首次创建时设置的密码；--reset-passwords 可重置。Set when the login was created; "
+                   "--reset-passwords sets it again.")
+    return "\n".join(out)

@@ -1,0 +1,53 @@
+"""``gongzhi demo``: migrate, generate the demo county once, ensure the demo logins, print them
+and serve on http://127.0.0.1:8000.
+
+Idempotent: when the registry already holds data it is left alone (no second county); the
+logins are put back if missing. ``./scripts/demo`` runs this against the embedded SQLite
+database in var/. Static files are served by WhiteNoise straight from the finders, so the demo
+works with DEBUG off.
+"""
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from gongzhi.demo.bulk import registry_is_empty
+from gongzhi.demo.logins import DEMO_PASSWORD, ensure_demo_logins, login_table
+
+from .generate import add_size_arguments, run_generation, spec_from_options
+
+
+class Command(BaseCommand):
+    help = "Set up and serve the demo: migrate, generate the demo county if the registry is empty, print the logins."
+
+    def add_arguments(self, parser):
+        add_size_arguments(parser)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="set up and print the logins, do not serve")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help=f"demo password (default {DEMO_PASSWORD})")
+        parser.add_argument("--reset-passwords", action="store_true",
+                            help="set the demo password again on logins that already exist")
+
+    def handle(self, *args, **options):
+        verbosity = options["verbosity"]
+        say = self.stdout.write if verbosity >= 1 else (lambda message: None)
+        spec = spec_from_options(options)
+        say("==> migrating the database")
+        call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
+        if registry_is_empty():
+            say("==> generating the demo county")
+            run_generation(self, spec, clear=False, verbosity=verbosity)
+            say("==> classifying households 放心/关心/连心 (gongzhi.care)")
+            call_command("classify_households", verbosity=verbosity, stdout=self.stdout)
+        else:
+            say("==> the registry already holds data: not generating again")
+        plan = ensure_demo_logins(password=options["password"], reset_passwords=options["reset_passwords"])
+        say("==> demo logins 演示账号")
+        say(login_table(plan, options["password"]))
+        if options["no_serve"]:
+            return
+        host, port = options["host"], options["port"]
+        if host not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
+        say(f"==> serving on http://{host}:{port}/  (Ctrl-C stops)")
+        call_command("runserver", f"{host}:{port}", use_reloader=False, verbosity=verbosity)

@@ -1,0 +1,95 @@
+"""``gongzhi generate``: build a realistic county, deterministic from ``--seed``.
+
+    gongzhi generate                         # the demo county: 2 towns, 8 villages, 3,000 households
+    gongzhi generate --size hanyin           # 10 towns, 160 villages, 100,000 households
+    gongzhi generate --size million --clear  # 1,000,000 households (PostgreSQL: a few minutes)
+    gongzhi generate --towns 3 --villages-per-town 5 --households 800 --seed 7
+
+Bulk path: rows are written with COPY (PostgreSQL) or bulk_create (SQLite), not through the
+registry services, and the run writes one audit row (action "generate"); see gongzhi/demo/bulk.py.
+"""
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gongzhi.demo.bulk import RegistryNotEmpty, generate_county
+from gongzhi.demo.generator import PRESETS, CountySpec
+from gongzhi.demo.logins import DEMO_PASSWORD, ensure_demo_logins, login_table
+
+
+def add_size_arguments(parser) -> None:
+    parser.add_argument("--size", choices=sorted(PRESETS), default="small",
+                        help="preset: small (the demo, default), hanyin (100k households), million")
+    parser.add_argument("--towns", type=int, help="towns and subdistricts (overrides the preset)")
+    parser.add_argument("--villages-per-town", type=int, help="villages and communities per town")
+    parser.add_argument("--households", type=int, help="households in the whole county")
+    parser.add_argument("--subdistricts", type=int, help="how many of the towns are subdistricts (街道)")
+    parser.add_argument("--seed", type=int, default=321, help="same seed and size give the same data (default 321)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+                        help="the date ages and histories are computed at (default 2026-07-01, fixed for determinism)")
+
+
+def spec_from_options(options) -> CountySpec:
+    extra = {"as_of": options["as_of"]} if options.get("as_of") else {}
+    try:
+        spec = CountySpec.from_preset(
+            options["size"], towns=options["towns"], villages_per_town=options["villages_per_town"],
+            households=options["households"], subdistricts=options["subdistricts"], seed=options["seed"], **extra,
+        )
+        spec.check()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return spec
+
+
+def run_generation(command: BaseCommand, spec: CountySpec, *, clear: bool, verbosity: int):
+    out = command.stdout
+
+    def log(message):
+        if verbosity >= 1:
+            out.write(message)
+
+    step = max(1, spec.villages // 10)
+
+    def progress(done, total, elapsed):
+        if verbosity >= 1 and total >= 20 and (done % step == 0 or done == total):
+            out.write(f"  {done}/{total} villages · {elapsed:.1f} s")
+
+    log(f"generating {spec.towns} towns × {spec.villages_per_town} villages, {spec.households:,} households "
+        f"(seed {spec.seed}) …")
+    try:
+        result = generate_county(spec, clear=clear, log=log, progress=progress)
+    except RegistryNotEmpty as exc:
+        raise CommandError(str(exc)) from None
+    counts = result.counts
+    log(command.style.SUCCESS(
+        f"generated {counts['household']:,} households, {counts['person']:,} persons, {counts['grid']:,} grids, "
+        f"{counts['contactassignment']:,} contact assignments — {result.rows:,} rows in {result.seconds:.1f} s "
+        f"({result.rows / result.seconds:,.0f} rows/s)"))
+    return result
+
+
+class Command(BaseCommand):
+    help = "Generate a realistic demo county (deterministic from --seed), with one demo login per role."
+
+    def add_arguments(self, parser):
+        add_size_arguments(parser)
+        parser.add_argument("--clear", action="store_true",
+                            help="delete the existing registry (and whatever refers to it) first")
+        parser.add_argument("--no-logins", action="store_true",
+                            help="do not create the demo logins (they share one known password, superuser "
+                                 "'admin' included: use this or --password on any server others can reach)")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help=f"demo password (default {DEMO_PASSWORD})")
+        parser.add_argument("--digest", action="store_true", help="print a digest of the generated data")
+
+    def handle(self, *args, **options):
+        spec = spec_from_options(options)
+        run_generation(self, spec, clear=options["clear"], verbosity=options["verbosity"])
+        if options["digest"]:
+            from gongzhi.demo.digest import registry_digest
+
+            self.stdout.write(f"digest {registry_digest()}")
+        if not options["no_logins"]:
+            plan = ensure_demo_logins(password=options["password"])
+            if options["verbosity"] >= 1:
+                self.stdout.write(login_table(plan, options["password"]))
