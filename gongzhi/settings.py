@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "gongzhi.roster",
     "gongzhi.demo",
     "gongzhi.cases",
+    "gongzhi.care",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+try:  # WhiteNoise warns on every request when STATIC_ROOT is missing (static files come from finders).
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
@@ -144,6 +149,23 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for choice sets that several components share (an output serializer and its
+    # input twin) under generic field names (status, kind, level …); without them drf-spectacular
+    # falls back to hashed names like "Status774Enum" and warns.
+    "ENUM_NAME_OVERRIDES": {
+        "PersonStatusEnum": "gongzhi.registry.models.PersonStatus",
+        "RelationEnum": "gongzhi.registry.models.Relation",
+        "RegionKindEnum": "gongzhi.registry.models.RegionKind",
+        "RegionLevelEnum": "gongzhi.registry.models.RegionLevel",
+        "PartyOrgKindEnum": "gongzhi.registry.models.PartyOrgKind",
+        "DeputyLevelEnum": "gongzhi.registry.models.DeputyLevel",
+        "ContactLineEnum": "gongzhi.registry.models.ContactLine",
+        "PovertyStatusEnum": "gongzhi.registry.models.PovertyStatus",
+        "AuditActionEnum": "gongzhi.core.models.AuditAction",
+        "ColourEnum": "gongzhi.care.models.Colour",
+        "ChangeKindEnum": "gongzhi.care.models.ChangeKind",
+        "RosterKindEnum": "gongzhi.roster.models.RosterKind",
+    },
 }
 
 # Background work: Celery on Redis in production, in-process without a broker (the demo).
@@ -151,6 +173,17 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Residents' matters (gongzhi.cases): the deadline sweep runs every few minutes under celery beat
+# (`celery -A gongzhi worker -B`); the demo runs `gongzhi sweep_deadlines --loop 300` instead.
+CELERY_BEAT_SCHEDULE = {
+    "cases-sweep-deadlines": {
+        "task": "gongzhi.cases.tasks.sweep_deadlines",
+        "schedule": float(os.environ.get("GONGZHI_SWEEP_INTERVAL_SECONDS", "300")),
+    },
+    # gongzhi.care: warn helpers and grid heads about due-soon/overdue visits; reclassify nightly.
+    "care-sweep-visits": {"task": "care.sweep_visits", "schedule": 3600.0},
+    "care-classify-households": {"task": "care.classify_households", "schedule": 86400.0},
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):
@@ -167,3 +200,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "WARNING")},
 }
+
+# Residents' matters (gongzhi.cases): notifications, time limits and statistics.
+# Email goes through Django's email backend (console unless configured); SMS through a pluggable
+# backend: a dotted path to a class with send(phone, text) — the console backend prints and logs.
+MAILERS = {
+    "default": {"BACKEND": os.environ.get("GONGZHI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")},
+}
+DEFAULT_FROM_EMAIL = os.environ.get("GONGZHI_FROM_EMAIL", "gongzhi@localhost")
+GONGZHI_SMS_BACKEND = os.environ.get("GONGZHI_SMS_BACKEND", "gongzhi.cases.notifications.ConsoleSMSBackend")
+GONGZHI_CASE_NUMBER_PREFIX = os.environ.get("GONGZHI_CASE_NUMBER_PREFIX", "GZ")
+GONGZHI_CASE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+# A case is "due soon" within this much working time of its deadline; an overdue case is
+# escalated to the next tier's supervisors once it is this much working time past it.
+GONGZHI_CASE_DUE_SOON_WORKING_HOURS = 24
+GONGZHI_CASE_ESCALATE_AFTER_WORKING_HOURS = 24
+GONGZHI_SUMMONS_WORKING_DAYS = 1  # 吹哨报到: a summoned department reports within this
+# Satisfaction rate = (satisfied + weight × basically satisfied) / answers (unreachable excluded).
+GONGZHI_SATISFACTION_BASIC_WEIGHT = float(os.environ.get("GONGZHI_SATISFACTION_BASIC_WEIGHT", "1.0"))

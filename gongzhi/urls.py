@@ -11,6 +11,7 @@ urlpatterns = [
     path("roster/", include("gongzhi.roster.urls")),
     path("audit/", include("gongzhi.core.urls")),
     path("cases/", include("gongzhi.cases.urls")),
+    path("care/", include("gongzhi.care.urls")),
     path("api/", include("gongzhi.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
