@@ -278,7 +278,7 @@ def assignment_proposal_confirm(*, actor, proposal: AssignmentProposal,
     created = []
     today = timezone.localdate()
     for item in proposal.items.select_related("household", "person"):
-        person_id = choices.get(item.pk, item.person_id) if item.pk in choices else item.person_id
+        person_id = choices.get(item.pk, item.person_id)
         if person_id is None:
             continue
         if person_id not in lines:

@@ -26,6 +26,7 @@ ROLE_ENGLISH = {
     "department_handler": "Department case handler",
     "three_line": "Three-line person",
     "auditor": "Auditor",
+    "dispatcher": "Dispatcher (county contact office)",
     "sysadmin": "System administrator (superuser)",
 }
 
@@ -91,6 +92,9 @@ def demo_login_plan() -> list[DemoLogin]:
                   or Department.objects.filter(county=county, name__contains="民政").first())
     if department is not None:
         plan.append(DemoLogin("dept", "department_handler", f"{department.name}经办人", department=department))
+    # The county 联系办's dispatcher takes in residents' matters and is the one built-in role that
+    # may see who filed a complaint.
+    plan.append(DemoLogin("dispatch", "dispatcher", f"{county.name}联系办调度员", region=county))
     plan.append(DemoLogin("auditor", "auditor", "审计员"))
     plan.append(DemoLogin("admin", "sysadmin", "系统管理员", superuser=True))
     return plan

@@ -181,3 +181,16 @@ def test_recomputing_one_household_costs_the_same_in_a_small_and_a_large_village
         household_in(care, f"more{i}", care.regions["A1"], care.grids["A1-2"], f"新户{i}", 10000 + i)
     cost()  # the village average moved: this run records the new reasons (history + audit)
     assert cost() == small
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_splits_the_work_over_worker_processes(care_transactional, capsys):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes need a server database")
+    HouseholdClass.objects.all().delete()
+    call_command("classify_households", "--workers", "2")
+    assert "classified 5 households" in capsys.readouterr().out
+    assert set(HouseholdClass.objects.values_list("pk", flat=True)) == set(Household.objects.values_list("pk", flat=True))
+    assert AuditLog.objects.filter(object_type="care.householdclass", note__contains="2个进程").exists()

@@ -39,6 +39,8 @@ class Command(BaseCommand):
             run_generation(self, spec, clear=False, verbosity=verbosity)
             say("==> classifying households 放心/关心/连心 (gongzhi.care)")
             call_command("classify_households", verbosity=verbosity, stdout=self.stdout)
+            say("==> generating residents' matters (cases) for the demo county")
+            self._generate_cases(options["seed"])
         else:
             say("==> the registry already holds data: not generating again")
         plan = ensure_demo_logins(password=options["password"], reset_passwords=options["reset_passwords"])
@@ -49,5 +51,37 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         if host not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
+        self._start_in_process_sweeps(say)
         say(f"==> serving on http://{host}:{port}/  (Ctrl-C stops)")
         call_command("runserver", f"{host}:{port}", use_reloader=False, verbosity=verbosity)
+
+    def _generate_cases(self, seed: int) -> None:
+        from gongzhi.cases.demo import generate_cases
+        from gongzhi.registry.models import Region, RegionLevel
+
+        county = Region.objects.filter(level=RegionLevel.COUNTY).order_by("code").first()
+        summary = generate_cases(county, 600, seed=seed)
+        self.stdout.write(f"generated {sum(summary.get('by_status', {}).values()) or 600} cases")
+
+    def _start_in_process_sweeps(self, say) -> None:
+        """The demo has no Celery worker: run the deadline sweeps in a daemon thread instead."""
+        import threading
+
+        interval = 300
+
+        def loop():
+            import time
+
+            from django.db import close_old_connections
+
+            while True:
+                time.sleep(interval)
+                close_old_connections()
+                for command in ("sweep_deadlines", "care_sweep_visits"):
+                    try:
+                        call_command(command, verbosity=0)
+                    except Exception as exc:  # keep the demo serving; the next pass retries
+                        self.stderr.write(f"{command} failed: {exc}")
+
+        threading.Thread(target=loop, name="gongzhi-demo-sweeps", daemon=True).start()
+        say(f"==> deadline and visit sweeps run in-process every {interval} s (no Celery needed in the demo)")
