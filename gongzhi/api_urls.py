@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("gongzhi.cases.api_urls")),
     path("", include("gongzhi.roster.api_urls")),
     path("", include("gongzhi.care.api_urls")),
+    path("", include("gongzhi.intake.api_urls")),
 ]

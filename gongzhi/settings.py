@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "gongzhi.demo",
     "gongzhi.cases",
     "gongzhi.care",
+    "gongzhi.intake",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,20 @@ SPECTACULAR_SETTINGS = {
         "ColourEnum": "gongzhi.care.models.Colour",
         "ChangeKindEnum": "gongzhi.care.models.ChangeKind",
         "RosterKindEnum": "gongzhi.roster.models.RosterKind",
+        # residents' matters (gongzhi.cases)
+        "CaseStatusEnum": "gongzhi.cases.choices.CaseStatus",
+        "CaseLevelEnum": "gongzhi.cases.choices.Level",
+        "CaseLedgerEnum": "gongzhi.cases.choices.Ledger",
+        "CaseChannelEnum": "gongzhi.cases.choices.Channel",
+        "MatterKindEnum": "gongzhi.cases.choices.MatterKind",
+        "SatisfactionEnum": "gongzhi.cases.choices.Satisfaction",
+        "SettledSatisfactionEnum": "gongzhi.cases.actions.SETTLED_SATISFACTION",
+        "MediationOutcomeEnum": "gongzhi.cases.actions.MEDIATION",
+        "CaseRequestKindEnum": "gongzhi.cases.choices.RequestKind",
+        "CaseRequestStatusEnum": "gongzhi.cases.choices.RequestStatus",
+        "CaseAttachmentKindEnum": "gongzhi.cases.choices.AttachmentKind",
+        "TimeLimitKindEnum": "gongzhi.cases.choices.Limit",
+        "ClosedAsEnum": "gongzhi.cases.choices.ClosedAs",
     },
 }
 

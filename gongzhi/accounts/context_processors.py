@@ -7,6 +7,7 @@ def _nav(user) -> dict[str, bool]:
     return {
         "search": has_perm_anywhere(user, "registry.view_person") or has_perm_anywhere(user, "registry.view_household"),
         "audit": has_perm_anywhere(user, "core.view_auditlog"),
+        "cases": has_perm_anywhere(user, "cases.view_case"),
     }
 
 

@@ -9,7 +9,7 @@ from gongzhi.demo.digest import registry_digest
 from gongzhi.demo.logins import DEMO_PASSWORD
 from gongzhi.registry.models import ContactAssignment, Grid, Household, Person, Region
 
-USERNAMES = {"county", "town", "town2", "village", "grid", "threeline", "dept", "auditor", "admin"}
+USERNAMES = {"county", "town", "town2", "village", "grid", "threeline", "dept", "dispatch", "auditor", "admin"}
 
 
 def _visible(username):
@@ -21,7 +21,7 @@ def test_there_is_one_login_per_builtin_role_with_the_demo_password(county):
     assert set(users) == USERNAMES
     roles = {u.role_assignments.get().role.code for u in users.values()}
     assert roles == {"county_secretary", "town_secretary", "village_secretary", "grid_worker",
-                     "department_handler", "three_line", "auditor", "sysadmin"}
+                     "department_handler", "three_line", "dispatcher", "auditor", "sysadmin"}
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
     assert users["admin"].is_superuser and users["admin"].is_staff
     assert not any(u.is_superuser for name, u in users.items() if name != "admin")
@@ -84,7 +84,9 @@ def test_demo_no_serve_is_idempotent(db):
     assert "not generating again" in out.getvalue()
     assert registry_digest() == first
     assert Region.objects.filter(level=1).count() == 1
-    assert AuditLog.objects.filter(action="generate").count() == 1
+    # One run of the registry generator and one of the demo cases; the second call adds neither.
+    assert AuditLog.objects.filter(action="generate", object_type="cases.case").count() == 1
+    assert AuditLog.objects.filter(action="generate").exclude(object_type="cases.case").count() == 1
     assert User.objects.filter(username__in=USERNAMES).count() == len(USERNAMES)
     assert all(u.role_assignments.count() == 1 for u in User.objects.filter(username__in=USERNAMES))
     assert Grid.objects.filter(worker=User.objects.get(username="grid").person).exists()
