@@ -12,3 +12,9 @@ class CareConfig(AppConfig):
         from .defaults import ensure_defaults
 
         post_migrate.connect(ensure_defaults, sender=self)
+
+        from gongzhi.registry.signals import household_facts_changed
+
+        from .receivers import reclassify_changed_households
+
+        household_facts_changed.connect(reclassify_changed_households, dispatch_uid="care.reclassify")

@@ -24,6 +24,7 @@ from gongzhi.core.idcard import InvalidIdNumber, parse_id_number
 from gongzhi.core.masking import MASKERS
 from gongzhi.core.scoping import access_object, recheck_in_scope, require_perm
 
+from .signals import announce_household_facts_changed
 from .models import (
     KIND_LEVEL, Grid, Household, HouseholdMembership, Person, PersonStatus, PovertyStatus, Region,
     RegionLevel, Relation,
@@ -219,6 +220,7 @@ def household_update(*, actor, household: Household, **changes) -> Household:
         household.members.update(region=household.region, **_territory_of(household.region))
     recheck_in_scope(household, actor, "registry.change_household")
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=household, before=before, after=snapshot(household))
+    announce_household_facts_changed(household_ids={household.pk}, actor=actor)
     return household
 
 
@@ -284,6 +286,7 @@ def person_create(*, actor, name: str, id_number: str, household: Household | No
                                            started_on=started_on or dt.date.today(), reason="登记")
     recheck_in_scope(person, actor, "registry.add_person")
     audit_record(actor=actor, action=AuditAction.CREATE, obj=person, after=snapshot(person))
+    announce_household_facts_changed(household_ids={person.household_id}, actor=actor)
     return person
 
 
@@ -314,6 +317,7 @@ def person_update(*, actor, person: Person, **changes) -> Person:
         HouseholdMembership.objects.filter(person=person, ended_on__isnull=True).update(relation=person.relation)
     recheck_in_scope(person, actor, "registry.change_person")
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=person, before=before, after=snapshot(person))
+    announce_household_facts_changed(household_ids={person.household_id}, actor=actor)
     return person
 
 
@@ -332,6 +336,7 @@ def person_move(*, actor, person: Person, to_household: Household | None, relati
         raise ValidationError({"reason": "请填写迁移原因"})
     on = on or dt.date.today()
     before = snapshot(person)
+    left_household_id = person.household_id
     HouseholdMembership.objects.filter(person=person, ended_on__isnull=True).update(ended_on=on, reason=reason)
     person.household = to_household
     if to_household is not None:
@@ -350,6 +355,7 @@ def person_move(*, actor, person: Person, to_household: Household | None, relati
         recheck_in_scope(person, actor, "registry.change_person")
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=person, before=before, after=snapshot(person),
                  note=f"迁移：{reason}")
+    announce_household_facts_changed(household_ids={left_household_id, person.household_id}, actor=actor)
     return person
 
 

@@ -57,6 +57,7 @@ from django.utils import timezone
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.masking import mask_id_number, mask_phone
 from gongzhi.core.scoping import access_object
+from gongzhi.registry.signals import announce_household_facts_changed
 from gongzhi.registry.models import Grid, Household, HouseholdMembership, Person, Region, RegionLevel, Relation
 
 from . import parsing, selectors, writing
@@ -241,6 +242,8 @@ def _write_households(*, actor, batch: ImportBatch, village: Region, plan: House
     touched = {item.target.pk for item in plan.households}
     if Household.objects.visible_to(actor, IMPORT_PERM).filter(pk__in=touched).count() != len(touched):
         raise PermissionDenied("the import would put households outside your scope")
+    moved_out_of = {item.moved_from.pk for item in plan.persons if item.moved_from is not None}
+    announce_household_facts_changed(household_ids=touched | moved_out_of, actor=actor)
 
     heads = {item.household.code: item.target for item in plan.persons if item.target.relation == Relation.HEAD}
     for item in plan.households:
