@@ -122,7 +122,8 @@ def test_two_workers_sweeping_at_once_warn_each_visit_once(care_transactional):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work) for _ in range(3)]
+    # One worker per due visit, each taking at most one: together they must warn every visit once.
+    threads = [threading.Thread(target=work) for _ in range(Visit.objects.count())]
     for t in threads:
         t.start()
     for t in threads:
