@@ -39,6 +39,11 @@ class Role(models.Model):
     scope_kind = models.CharField(_("scope kind"), max_length=16, choices=ScopeKind.choices)
     permissions = models.ManyToManyField(Permission, blank=True, related_name="gongzhi_roles")
     is_builtin = models.BooleanField(default=False)
+    follows_defaults = models.BooleanField(
+        _("follows the platform's defaults"), default=False,
+        help_text=_("Built-in roles get the platform's default permissions again after every upgrade "
+                    "while this is ticked. Untick it before customising the role."),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -97,23 +97,22 @@ def ensure_builtin_roles(sender=None, using="default", **kwargs):
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
 
-    all_ours = Permission.objects.filter(
-        content_type__app_label__in=["core", "accounts", "registry", "roster", "care", "cases"]
-    )
+    # Every Gongzhi app's permissions (sysadmin's set), whatever apps exist now.
+    our_labels = [c.label for c in global_apps.get_app_configs() if c.name.startswith("gongzhi.")]
+    all_ours = Permission.objects.filter(content_type__app_label__in=our_labels)
     for code, name, scope_kind, perm_names in BUILTIN_ROLES:
         role, created = Role.objects.get_or_create(
-            code=code, defaults={"name": name, "scope_kind": scope_kind, "is_builtin": True}
+            code=code, defaults={"name": name, "scope_kind": scope_kind, "is_builtin": True,
+                                 "follows_defaults": True},
         )
-        if not created:
+        # A built-in role follows the platform's defaults (so an upgrade that adds a module gives
+        # it the module's permissions) until a county edits it and unticks follows_defaults.
+        if not (created or role.follows_defaults):
             continue
         if perm_names is None:
             role.permissions.set(all_ours)
             continue
-        perms = []
-        for dotted in perm_names:
-            app_label, codename = dotted.split(".")
-            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if perm is not None:
-                perms.append(perm)
+        wanted = {tuple(dotted.split(".")) for dotted in perm_names}
+        perms = [p for p in Permission.objects.filter(codename__in={c for _a, c in wanted})
+                 .select_related("content_type") if (p.content_type.app_label, p.codename) in wanted]
         role.permissions.set(perms)
-
