@@ -28,3 +28,51 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response["X-Request-Id"] = request_id
         return response
+
+
+class RejectNulBytesMiddleware:
+    """Answer 400 to any request carrying a NUL character in its parameters.
+
+    PostgreSQL cannot store U+0000 in text, so such input would otherwise surface as a 500 deep in
+    whatever query or write first touched it. No legitimate form, filter or JSON body needs it.
+    """
+
+    MESSAGE = "输入含有不允许的空字符（\\0），请删除后重试。"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            return self._reject(request)
+        return self.get_response(request)
+
+    def _has_nul(self, request) -> bool:
+        from urllib.parse import unquote_to_bytes
+
+        if b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
+            return True
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        content_type = request.content_type or ""
+        if content_type == "application/x-www-form-urlencoded":
+            return b"\x00" in unquote_to_bytes(request.body.replace(b"+", b" "))
+        if "json" in content_type or "xml" in content_type:
+            return b"\x00" in request.body or b"\\u0000" in request.body
+        if content_type == "multipart/form-data":
+            return any("\x00" in value for values in request.POST.lists() for value in values[1])
+        return False
+
+    def _reject(self, request):
+        import json
+
+        from django.http import HttpResponse, JsonResponse
+
+        if request.path.startswith("/open311/"):
+            return HttpResponse(json.dumps([{"code": 400, "description": self.MESSAGE}], ensure_ascii=False),
+                                status=400, content_type="application/json; charset=utf-8")
+        if request.path.startswith("/api/"):
+            return JsonResponse({"error": {"code": "invalid", "message": self.MESSAGE}}, status=400,
+                                json_dumps_params={"ensure_ascii": False})
+        return HttpResponse(f"<!doctype html><meta charset=utf-8><p>{self.MESSAGE}</p>", status=400,
+                            content_type="text/html; charset=utf-8")
