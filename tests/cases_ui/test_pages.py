@@ -282,12 +282,15 @@ def test_malformed_input_is_answered_never_with_a_500(cw, as_user, api_as):
                 "/cases/new/grids/?region=99999999999999999999999", "/cases/categories/?county=abc",
                 "/cases/workbench/?queue=nope&page=-1", "/cases/inbox/?page=zz",
                 f"/cases/{case.pk}/act/assign/?x=%00"]:
-        assert client.get(url).status_code in (200, 404), url
+        # 400: a NUL character is refused for the whole site by core.middleware.RejectNulBytesMiddleware.
+        assert client.get(url).status_code in (200, 400, 404), url
     for step, data in [("assign", {"assign-target": "department:abc"}), ("request_extension", {}),
                        ("urge", {"urge-note": "a\x00b"}), ("classify", {"classify-category": "9" * 30})]:
         response = client.post(reverse("cases:act", kwargs={"pk": case.pk, "action": step.replace("_", "-")}), data)
-        assert response.status_code in (200, 403), step
+        assert response.status_code in (200, 400, 403), step
     assert client.post(reverse("cases:register"), {"title": "a\x00b", "grid": "1\x00", "category": "9" * 40,
+                                                   "received_at": "2026-02-30T25:61"}).status_code in (200, 400)
+    assert client.post(reverse("cases:register"), {"title": "ab", "grid": "1x", "category": "9" * 40,
                                                    "received_at": "2026-02-30T25:61"}).status_code == 200
     api = api_as(cw.user("town_secretary_a"))
     for url in ["/api/cases/?category=%00", "/api/cases/?q=a%00", "/api/cases/?region=abc",
