@@ -112,3 +112,22 @@ def screenshot(browser):
 def no_horizontal_overflow(browser) -> bool:
     return browser.execute_script(
         "return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def page_replaced(element) -> bool:
+    """True once ``element`` (taken from the previous page) no longer belongs to the document.
+
+    Chromium reports this either as a stale reference or, caught mid-navigation, as an inspector
+    error ("Node with given id does not belong to the document"); both mean the page was replaced.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc) or "No node with given id" in str(exc):
+            return True
+        raise

@@ -76,13 +76,9 @@ class Walk:
 
 
 def _stale(element) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from tests.browser.conftest import page_replaced
 
-    try:
-        element.is_enabled()
-        return False
-    except StaleElementReferenceException:
-        return True
+    return page_replaced(element)
 
 
 @pytest.fixture

@@ -73,13 +73,9 @@ class Phone:
 
 
 def _stale(element) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from tests.browser.conftest import page_replaced
 
-    try:
-        element.is_enabled()
-        return False
-    except StaleElementReferenceException:
-        return True
+    return page_replaced(element)
 
 
 def test_a_case_goes_round_the_loop_on_a_phone(browser, browser_login, wait, live_server, screenshot, cw, media,
