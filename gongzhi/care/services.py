@@ -52,44 +52,45 @@ CASE_CATEGORY = {"three_line": "demand-small-matter", "grid_patrol": "demand-sma
                  "reception": "opinion-deputy-suggestion"}
 
 
+class NoCaseCategory(ValidationError):
+    """The county has no active category to file a care record's matter under."""
+
+
 def case_from_care(*, actor, channel: str, household: Household | None, title: str, description: str,
                    grid: Grid | None = None, region: Region | None = None, source: str = "") -> str:
     """Open a case in the case loop (``gongzhi.cases.services.case_register``) and return its number.
 
-    The single integration point with ``gongzhi.cases``. Raises ``NotImplementedError`` when the
-    case loop (or a category to file under) is not there; callers keep their record with
-    ``needs_action`` set, so the case can be opened later (``needs_action_case_open``).
+    The single integration point with ``gongzhi.cases``. Raises ``NoCaseCategory`` when the county
+    has retired the category to file under; callers keep their record with ``needs_action`` set,
+    so the case can be opened later (``needs_action_case_open``).
     """
-    try:
-        from gongzhi.cases import services as case_services
-    except ImportError:
-        raise NotImplementedError("gongzhi.cases.services is not available") from None
-    register = getattr(case_services, "case_register", None)
-    if register is None:
-        raise NotImplementedError("gongzhi.cases.services has no case_register")
+    from gongzhi.cases import services as case_services
+
     region = region or (household.region if household is not None else None) or (grid.region if grid else None)
     county_id = region.county_id if region is not None else None
     category = case_services.category_for(county_id=county_id, code=CASE_CATEGORY[source or channel])
     if category is None:
-        raise NotImplementedError(f"no active case category {CASE_CATEGORY[source or channel]!r}")
+        raise NoCaseCategory(f"没有可用的事项类别：{CASE_CATEGORY[source or channel]}")
     if grid is None and household is not None:
         grid = household.grid
     if grid is not None and region is not None and grid.village_id != region.village_id:
         grid = None
-    case = register(actor=actor, category=category, title=title[:100], description=description, channel=channel,
-                    region=region, grid=grid, requester=household.head if household is not None else None,
-                    address=household.address if household is not None else "")
+    case = case_services.case_register(
+        actor=actor, category=category, title=title[:100], description=description, channel=channel,
+        region=region, grid=grid, requester=household.head if household is not None else None,
+        address=household.address if household is not None else "",
+    )
     return str(case.number)
 
 
 def _try_case(**kwargs) -> str:
-    """Open the case inside a savepoint. When the case loop cannot take it (not installed, no
-    category, the actor may not open cases) the care record is kept with ``needs_action`` set and
+    """Open the case inside a savepoint. When the case loop cannot take it (no category, the actor
+    may not open cases) the care record is kept with ``needs_action`` set and
     no case number, and the village opens the case later; the record is never lost."""
     try:
         with transaction.atomic():
             return case_from_care(**kwargs)
-    except (NotImplementedError, PermissionDenied):
+    except (NoCaseCategory, PermissionDenied):
         return ""
 
 

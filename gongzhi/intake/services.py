@@ -343,8 +343,8 @@ def contact_record_open_case(*, actor, record_pk: int) -> str:
 
     try:
         return care_services.needs_action_case_open(actor=actor, record=ContactRecord(pk=record_pk))
-    except NotImplementedError as exc:
-        raise ValidationError(f"暂时不能转为事项：{exc}") from None
+    except care_services.NoCaseCategory as exc:
+        raise ValidationError(f"暂时不能转为事项：{exc.messages[0]}") from None
 
 
 __all__ = ["IntakeInput", "IntakeResult", "case_merge", "contact_record_open_case", "intake_submit",
