@@ -53,3 +53,29 @@ def vendor():
 def _fast_password_hasher(settings):
     # PBKDF2's deliberate slowness costs seconds per persona and tests nothing of ours.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# In CI (GONGZHI_REQUIRE_POSTGRES=1) a skipped test is a test that did not run: the concurrency,
+# lock, trigger and browser tests skip on SQLite or without Chromium/Redis, and CI must not pass
+# without them. Locally a skip stays a skip.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import os
+
+    if os.environ.get("GONGZHI_REQUIRE_POSTGRES") == "1" and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import os
+
+    if os.environ.get("GONGZHI_REQUIRE_POSTGRES") == "1" and _skipped:
+        terminalreporter.write_line(
+            f"CI requires every test to run; {len(_skipped)} skipped: " + ", ".join(_skipped[:20]), red=True)
