@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     # gongzhi.care: warn helpers and grid heads about due-soon/overdue visits; reclassify nightly.
     "care-sweep-visits": {"task": "care.sweep_visits", "schedule": 3600.0},
     "care-classify-households": {"task": "care.classify_households", "schedule": 86400.0},
+    # Households the registry changed whose after-commit start of this task did not run.
+    "care-reclassify-changed": {"task": "care.reclassify_changed", "schedule": 600.0},
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

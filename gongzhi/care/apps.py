@@ -13,8 +13,5 @@ class CareConfig(AppConfig):
 
         post_migrate.connect(ensure_defaults, sender=self)
 
-        from gongzhi.registry.signals import household_facts_changed
-
-        from .receivers import reclassify_changed_households
-
-        household_facts_changed.connect(reclassify_changed_households, dispatch_uid="care.reclassify")
+        # Registers the task that takes in the registry's changed households (by name; no signal).
+        from . import receivers  # noqa: F401

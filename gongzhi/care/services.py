@@ -21,6 +21,7 @@ from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.scoping import access_object, recheck_in_scope, require_perm
 from gongzhi.registry import services as registry_services
 from gongzhi.registry.models import (
+    HouseholdFactsChange,
     CentralHouseholdHead, ContactAssignment, ContactLine, Deputy, Grid, Household, PartyMembership, Person,
     PersonStatus, Region, RegionLevel, Relation,
 )
@@ -402,6 +403,8 @@ def household_reclassify(*, actor, household: Household | int) -> HouseholdClass
     its facts; touches that household's rows only. Audits only a change of class."""
     hid = getattr(household, "pk", household)
     with transaction.atomic():
+        # This recomputation takes in whatever the registry announced for the household.
+        HouseholdFactsChange.objects.filter(household_id=hid).delete()
         stats = classify.classify_where(Household.objects.filter(pk=hid), actor_id=getattr(actor, "pk", None))
         plans.sync_plans(Household.objects.filter(pk=hid))
         row = HouseholdClass.objects.get(pk=hid)

@@ -11,6 +11,7 @@ Conventions
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -499,3 +500,21 @@ class ContactAssignment(TerritoryMixin):
         if grant.kind == "contacts":
             return Q(person_id=grant.person_id)
         return cls.region_q(grant, region_column=None)
+
+
+class HouseholdFactsChange(models.Model):
+    """A household whose facts changed and that the modules above the registry have not yet
+    taken in (an outbox). Written in the same transaction as the change, so a committed change
+    is never forgotten even when the listener fails or no worker runs; the care app consumes the
+    rows (``care.reclassify_changed``) and deletes them. One row per household: a second change
+    before the first is taken in only moves ``changed_at``."""
+
+    household = models.OneToOneField(Household, on_delete=models.CASCADE, primary_key=True,
+                                     related_name="+")
+    changed_at = models.DateTimeField()
+    # Who made the (latest) change: the reclassification's audit row names them.
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", db_constraint=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["changed_at"])]

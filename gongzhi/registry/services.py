@@ -24,7 +24,7 @@ from gongzhi.core.idcard import InvalidIdNumber, parse_id_number
 from gongzhi.core.masking import MASKERS
 from gongzhi.core.scoping import access_object, recheck_in_scope, require_perm
 
-from .signals import announce_household_facts_changed
+from .outbox import announce_household_facts_changed
 from .models import (
     KIND_LEVEL, Grid, Household, HouseholdMembership, Person, PersonStatus, PovertyStatus, Region,
     RegionLevel, Relation,

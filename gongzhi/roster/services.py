@@ -57,7 +57,7 @@ from django.utils import timezone
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.masking import mask_id_number, mask_phone
 from gongzhi.core.scoping import access_object
-from gongzhi.registry.signals import announce_household_facts_changed
+from gongzhi.registry.outbox import announce_household_facts_changed
 from gongzhi.registry.models import Grid, Household, HouseholdMembership, Person, Region, RegionLevel, Relation
 
 from . import parsing, selectors, writing
