@@ -5,7 +5,7 @@ by ``gongzhi.core.scoping`` (``visible_to`` / ``access_object``).
 """
 from django.contrib.auth.backends import ModelBackend
 
-from gongzhi.core.scoping import _load_assignments
+from gongzhi.core.scoping import grants_and_perms
 
 
 class RoleBackend(ModelBackend):
@@ -13,6 +13,6 @@ class RoleBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         perms = set(super().get_all_permissions(user_obj))
-        for _grant, role_perms in _load_assignments(user_obj):
+        for _grant, role_perms in grants_and_perms(user_obj):
             perms |= role_perms
         return perms

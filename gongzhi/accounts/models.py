@@ -93,9 +93,12 @@ class RoleAssignment(models.Model):
             return Grant(kind="grid", grid_id=self.grid_id, grid_path=self.grid.path,
                          grid_village_id=self.grid.village_id, county_id=self.grid.county_id)
         if kind == ScopeKind.DEPARTMENT:
-            return Grant(kind="department", department_id=self.department_id)
+            return Grant(kind="department", department_id=self.department_id,
+                         county_id=self.department.county_id)
         if kind == ScopeKind.CONTACTS:
-            return Grant(kind="contacts", person_id=self.user.person_id)
+            person = self.user.person if self.user.person_id else None
+            return Grant(kind="contacts", person_id=self.user.person_id,
+                         county_id=person.county_id if person else None)
         return Grant(kind="all")
 
     def scope_label(self) -> str:

@@ -9,7 +9,7 @@ def active_assignments_with_perms(user):
     """[(assignment, frozenset('app.codename', ...))] in two queries."""
     assignments = list(
         RoleAssignment.objects.filter(user=user, is_active=True)
-        .select_related("role", "region", "grid", "department", "user")
+        .select_related("role", "region", "grid", "department", "user", "user__person")
     )
     if not assignments:
         return []
@@ -21,6 +21,11 @@ def active_assignments_with_perms(user):
     ):
         perms_by_role[role_id].add(f"{app_label}.{codename}")
     return [(a, frozenset(perms_by_role[a.role_id])) for a in assignments]
+
+
+def grants_with_perms(user):
+    """[(Grant, perms)] for ``core.scoping`` (registered as its grant loader)."""
+    return [(assignment.as_grant(), perms) for assignment, perms in active_assignments_with_perms(user)]
 
 
 def user_assignments(user):

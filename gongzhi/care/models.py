@@ -16,7 +16,7 @@ deleted, so the table is its own history. ``AssignmentProposal`` holds a propose
 a village until the village secretary confirms it.
 
 Every model holding people's data carries the cached territory columns (``county``, ``town``,
-``village``) and uses ``ScopedManager`` with ``scope_q(grant)``, as the registry does.
+``village``) and uses ``ScopedManager`` with a ``scope_rule``, as the registry does.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.scoping import NOTHING, ScopedManager
+from gongzhi.core.scoping import ScopedManager, ScopeRule, either, in_grant_county, in_grid_village, in_territory, under_grid
 from gongzhi.registry.models import ContactAssignment, ContactLine, TerritoryMixin
 
 
@@ -42,14 +42,9 @@ class HouseholdScoped(TerritoryMixin):
     class Meta:
         abstract = True
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(household__grid__path__startswith=grant.grid_path)
-        if grant.kind == "contacts":
-            return Q(household_id__in=_contacted_households(grant))
-        return grant.territory_q(county="county_id", town="town_id", village="village_id",
-                                 region="household__region_id")
+    scope_rule = ScopeRule(region=in_territory(region="household__region_id"),
+                           grid=under_grid("household__grid__path"),
+                           contacts=lambda g: Q(household_id__in=_contacted_households(g)))
 
 
 class TerritoryScoped(TerritoryMixin):
@@ -58,11 +53,7 @@ class TerritoryScoped(TerritoryMixin):
     class Meta:
         abstract = True
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(village_id=grant.grid_village_id)
-        return grant.territory_q(county="county_id", town="town_id", village="village_id")
+    scope_rule = ScopeRule(region=in_territory(), grid=in_grid_village())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,6 +128,10 @@ class RuleKind(models.TextChoices):
     NOT_PEACEFUL_RECENT = "not_peaceful_recent", _("Not a peaceful family in the last N years")
 
 
+# County rules, and the platform defaults every county starts from.
+_county_or_default = either(in_grant_county(), lambda g: Q(county__isnull=True))
+
+
 class ClassRule(models.Model):
     """One condition of the colour rules. Conditions with the same colour and group are AND-ed;
     groups of a colour are OR-ed; red outranks yellow outranks green. Rows with no county are the
@@ -161,15 +156,7 @@ class ClassRule(models.Model):
     def __str__(self):
         return f"{COLOUR_ZH[self.colour]} #{self.group} {self.get_kind_display()}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "all":
-            return Q()
-        if grant.kind == "region":
-            return Q(county_id=grant.county_id) | Q(county__isnull=True)
-        if grant.kind == "grid":
-            return Q(county_id=grant.county_id) | Q(county__isnull=True)
-        return NOTHING
+    scope_rule = ScopeRule(region=_county_or_default, grid=_county_or_default)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,11 +504,7 @@ class Patrol(TerritoryMixin):
     class Meta:
         ordering = ["-started_at", "-id"]
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(grid__path__startswith=grant.grid_path)
-        return grant.territory_q(county="county_id", town="town_id", village="village_id", region="grid__region_id")
+    scope_rule = ScopeRule(region=in_territory(region="grid__region_id"), grid=under_grid("grid__path"))
 
 
 class PatrolProblem(TerritoryMixin):
@@ -538,9 +521,4 @@ class PatrolProblem(TerritoryMixin):
     class Meta:
         ordering = ["id"]
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(patrol__grid__path__startswith=grant.grid_path)
-        return grant.territory_q(county="county_id", town="town_id", village="village_id",
-                                 region="patrol__grid__region_id")
+    scope_rule = ScopeRule(region=in_territory(region="patrol__grid__region_id"), grid=under_grid("patrol__grid__path"))

@@ -33,7 +33,10 @@ from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.scoping import NOTHING, ScopedQuerySet, _load_assignments
+from gongzhi.core.scoping import (
+    ScopedQuerySet, ScopeRule, county_wide, departments_of, either, in_territory, of_department, of_person, through_rule,
+    under_grid,
+)
 from gongzhi.registry.models import TerritoryMixin, phone_validator
 
 from .choices import (
@@ -109,13 +112,7 @@ class CaseCategory(models.Model):
     def matter_kind(self) -> str:
         return MatterKind.PETITION if self.is_petition else self.kind
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "all":
-            return Q()
-        if grant.kind == "region" and grant.region_level == 1:
-            return Q(county_id=grant.county_id)
-        return NOTHING
+    scope_rule = ScopeRule(region=county_wide())
 
 
 class TimeLimitDefault(models.Model):
@@ -190,7 +187,7 @@ def conflict_q(user, prefix: str = "") -> Q | None:
     q = None
     if getattr(user, "person_id", None):
         q = Q(**{f"{prefix}complained_person_id": user.person_id})
-    departments = {g.department_id for g, _p in _load_assignments(user) if g.kind == "department"}
+    departments = departments_of(user)
     if departments:
         dq = Q(**{f"{prefix}complained_department_id__in": sorted(departments)})
         q = dq if q is None else q | dq
@@ -201,7 +198,13 @@ class CaseQuerySet(ScopedQuerySet):
     conflict_prefix = ""
 
     def visible_to(self, user, perm: str | None = None):
-        qs = super().visible_to(user, perm)
+        return self._recused(super().visible_to(user, perm), user)
+
+    def visible_by(self, user, perm: str, rule):
+        return self._recused(super().visible_by(user, perm, rule), user)
+
+    def _recused(self, qs, user):
+        # Whoever is complained about never sees the case, whatever their grant (recusal).
         conflict = conflict_q(user, self.conflict_prefix)
         return qs.exclude(conflict) if conflict is not None else qs
 
@@ -354,21 +357,13 @@ class Case(TerritoryMixin):
     def __str__(self):
         return f"{self.number} {self.title}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "all":
-            return Q()
-        if grant.kind == "region":
-            return cls.region_q(grant) | Q(assignee_region_id=grant.region_id)
-        if grant.kind == "grid":
-            return Q(grid_path__startswith=grant.grid_path) | Q(
-                assignee_grid__in=_grids_under(grant.grid_path))
-        if grant.kind == "department":
-            return Q(assignee_department_id=grant.department_id) | Q(
-                pk__in=Summons.objects.filter(department_id=grant.department_id).values("case_id"))
-        if grant.kind == "contacts":
-            return Q(raised_by_person_id=grant.person_id)
-        return NOTHING
+    scope_rule = ScopeRule(
+        region=either(in_territory(region="region_id"), lambda g: Q(assignee_region_id=g.region_id)),
+        grid=either(under_grid("grid_path"), lambda g: Q(assignee_grid__in=_grids_under(g.grid_path))),
+        department=either(of_department("assignee_department_id"), lambda g: Q(
+            pk__in=Summons.objects.filter(department_id=g.department_id).values("case_id"))),
+        contacts=of_person("raised_by_person_id"),
+    )
 
     @property
     def is_open(self) -> bool:
@@ -391,10 +386,6 @@ def _grids_under(path: str):
     from gongzhi.registry.models import Grid
 
     return Grid.objects.filter(path__startswith=path).values("pk")
-
-
-def _scoped_through_case(grant) -> Q:
-    return Q(case__in=Case.objects.filter(Case.scope_q(grant)).values("pk"))
 
 
 class CaseEvent(models.Model):
@@ -421,9 +412,7 @@ class CaseEvent(models.Model):
     def __str__(self):
         return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return _scoped_through_case(grant)
+    scope_rule = through_rule("case", "cases.Case")
 
 
 class CaseRequest(models.Model):
@@ -454,9 +443,7 @@ class CaseRequest(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.case_id} {self.get_status_display()}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return _scoped_through_case(grant)
+    scope_rule = through_rule("case", "cases.Case")
 
 
 class Summons(models.Model):
@@ -487,11 +474,7 @@ class Summons(models.Model):
     def __str__(self):
         return f"{self.department} → {self.case_id}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "department":
-            return Q(department_id=grant.department_id)
-        return _scoped_through_case(grant)
+    scope_rule = through_rule("case", "cases.Case", department=of_department("department_id"))
 
 
 ALLOWED_ATTACHMENT_TYPES = {
@@ -538,6 +521,10 @@ def attachment_path(instance, filename: str) -> str:
     return f"cases/{instance.case.received_at:%Y/%m}/{instance.case.number}/{secrets.token_hex(8)}{ext}"
 
 
+# A summons is answered by the department summoned (and by those who act everywhere).
+SUMMONED_DEPARTMENT = ScopeRule(department=of_department("department_id"))
+
+
 class CaseAttachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
@@ -557,9 +544,7 @@ class CaseAttachment(models.Model):
     def __str__(self):
         return self.original_name
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return _scoped_through_case(grant)
+    scope_rule = through_rule("case", "cases.Case")
 
 
 class Notification(models.Model):

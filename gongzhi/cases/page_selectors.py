@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.http import Http404
 
-from gongzhi.core.scoping import has_perm_anywhere, require_perm, scope_q, user_grants
-from gongzhi.registry.models import Department, Grid, Person, Region, RegionLevel
+from gongzhi.core.scoping import (
+    NOTHING, ScopeRule, counties_of, has_perm_anywhere, require_perm, scope_q, widest_region_id,
+)
+from gongzhi.registry.models import Department, Grid, Region, RegionLevel
 
 from . import selectors
 from .choices import LEVEL_RANK, CaseStatus, Level, RequestKind, RequestStatus, Satisfaction
@@ -240,68 +242,48 @@ def case_categories(*, county_id: int | None, active_only: bool = True):
 
 def user_county_ids(user) -> list[int]:
     """The counties the user works in (from their role assignments)."""
-    ids: set[int] = set()
-    departments = []
-    persons = []
-    for grant in user_grants(user, VIEW) + user_grants(user, "cases.add_case"):
-        if grant.kind == "all":
-            return list(Region.objects.filter(level=RegionLevel.COUNTY).order_by("code").values_list("pk", flat=True))
-        if grant.county_id:
-            ids.add(grant.county_id)
-        elif grant.kind == "department":
-            departments.append(grant.department_id)
-        elif grant.kind == "contacts" and grant.person_id:
-            persons.append(grant.person_id)
-    if departments:
-        ids |= set(Department.objects.filter(pk__in=departments).values_list("county_id", flat=True))
-    if persons:
-        ids |= set(Person.objects.filter(pk__in=persons).exclude(county_id=None).values_list("county_id", flat=True))
+    ids = counties_of(user, VIEW, "cases.add_case")
+    if ids is None:  # everywhere
+        return list(Region.objects.filter(level=RegionLevel.COUNTY).order_by("code").values_list("pk", flat=True))
     return sorted(ids)
+
+
+def _register_region_levels(grant) -> Q:
+    # A town's or county's cadres register in towns and villages; a village's down to its groups.
+    deepest = RegionLevel.GROUP if grant.region_level >= RegionLevel.VILLAGE else RegionLevel.VILLAGE
+    return Q(level__gte=max(grant.region_level, RegionLevel.TOWN), level__lte=deepest)
+
+
+# Regions a case may be registered in without naming a grid: grid workers and three-line
+# persons register on a grid instead, departments do not register by territory.
+REGISTER_REGIONS = ScopeRule(
+    everything=lambda g: Q(level__in=[RegionLevel.TOWN, RegionLevel.VILLAGE]),
+    region=lambda g: Region.scope_rule.q(g) & _register_region_levels(g),
+)
 
 
 def register_regions(*, user):
     """Regions (towns, villages, villager groups) in which the user may register a case without
     naming a grid. Grid workers and three-line persons register on a grid instead."""
-    q = None
-    for grant in user_grants(user, "cases.add_case"):
-        if grant.kind == "all":
-            part = Q(level__in=[RegionLevel.TOWN, RegionLevel.VILLAGE])
-        elif grant.kind == "region":
-            deepest = RegionLevel.GROUP if grant.region_level >= RegionLevel.VILLAGE else RegionLevel.VILLAGE
-            part = Region.scope_q(grant) & Q(level__gte=max(grant.region_level, RegionLevel.TOWN), level__lte=deepest)
-        else:
-            continue
-        q = part if q is None else q | part
-    if q is None:
-        return Region.objects.none()
-    return Region.objects.filter(q).order_by("code")
+    return Region.objects.visible_by(user, "cases.add_case", REGISTER_REGIONS).order_by("code")
 
 
 def register_grids(*, user, region: Region | None = None, everywhere: bool = False):
     """Grids the user may register a case on. For users over a whole town or county the list is
     the grids of the chosen ``region`` (the page loads them when a village is picked), or with
     ``everywhere`` all of them (to check one posted grid, never to list)."""
-    q = None
-    for grant in user_grants(user, "cases.add_case"):
-        if grant.kind == "all":
-            part = Q() if everywhere else (
-                Q(village_id=region.village_id) if region is not None and region.village_id else None)
-        elif grant.kind == "region":
-            if grant.region_level >= RegionLevel.VILLAGE or everywhere:
-                part = Grid.scope_q(grant)
-            elif region is not None and region.village_id:
-                part = Grid.scope_q(grant) & Q(village_id=region.village_id)
-            else:
-                part = None
-        elif grant.kind in ("grid", "contacts"):
-            part = Grid.scope_q(grant)
-        else:
-            part = None
-        if part is not None:
-            q = part if q is None else q | part
-    if q is None:
-        return Grid.objects.none()
-    return Grid.objects.filter(q).select_related("region").order_by("path", "code")
+    in_village = Q(village_id=region.village_id) if region is not None and region.village_id else NOTHING
+    own = Grid.scope_rule
+
+    def by_region(grant) -> Q:
+        if everywhere or grant.region_level >= RegionLevel.VILLAGE:
+            return own.q(grant)
+        return own.q(grant) & in_village
+
+    rule = ScopeRule(everything=True if everywhere else (lambda g: in_village),
+                     region=by_region, grid=own.grid, contacts=own.contacts)
+    return (Grid.objects.visible_by(user, "cases.add_case", rule)
+            .select_related("region").order_by("path", "code"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,11 +300,8 @@ def statistics_regions(*, user):
 
 def default_region(*, user, perm: str) -> Region | None:
     """The widest region the user holds ``perm`` over (their own county, town or village)."""
-    best = None
-    for grant in user_grants(user, perm):
-        if grant.kind == "region" and (best is None or grant.region_level < best[0]):
-            best = (grant.region_level, grant.region_id)
-    return Region.objects.filter(pk=best[1]).first() if best else None
+    region_id = widest_region_id(user, perm)
+    return Region.objects.filter(pk=region_id).first() if region_id else None
 
 
 def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:

@@ -20,11 +20,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.core.masking import mask_phone
-from gongzhi.core.scoping import access_object, scope_q, user_grants
+from gongzhi.core.scoping import ScopeRule, access_object, scope_q
 from gongzhi.core.workdays import add_working_time
 
 from .choices import OPEN_STATUSES, CaseStatus, Ledger, RequestStatus
-from .models import Case, CaseEvent, CaseRequest, Summons, conflict_q
+from .models import SUMMONED_DEPARTMENT, Case, CaseEvent, CaseRequest, Summons, conflict_q
 
 S = CaseStatus
 VIEW = "cases.view_case"
@@ -212,21 +212,22 @@ def dispatcher_workbench(*, user, now: dt.datetime | None = None) -> dict:
     }
 
 
+# The unit a case waits for: assigned to the grant's own region, grid or department (a town's
+# handlers do not see a village's queue as theirs), or — for a three-line person — the cases
+# they raised that are in progress.
+HANDLER_UNIT = ScopeRule(
+    region=lambda g: Q(assignee_region_id=g.region_id),
+    grid=lambda g: Q(assignee_grid_id=g.grid_id),
+    department=lambda g: Q(assignee_department_id=g.department_id),
+    contacts=lambda g: Q(raised_by_person_id=g.person_id, status=S.IN_PROGRESS),
+)
+
+
 def handler_queue(*, user) -> QuerySet:
     """Cases waiting for the user's unit: assigned to a unit they handle for, or to them."""
     qs = _base(user, "cases.handle_case").filter(status__in=[S.ASSIGNED, S.IN_PROGRESS, S.SUSPENDED])
-    unit = Q(handler=user)
-    for grant in user_grants(user, "cases.handle_case"):
-        if grant.kind == "all":
-            return qs.order_by("resolution_due_at", "pk")
-        if grant.kind == "department":
-            unit |= Q(assignee_department_id=grant.department_id)
-        elif grant.kind == "region":
-            unit |= Q(assignee_region_id=grant.region_id)
-        elif grant.kind == "grid":
-            unit |= Q(assignee_grid_id=grant.grid_id)
-        elif grant.kind == "contacts":
-            unit |= Q(raised_by_person_id=grant.person_id, status=S.IN_PROGRESS)
+    unit = scope_q(user, Case, "cases.handle_case", HANDLER_UNIT)
+    unit = Q(handler=user) if unit is None else unit | Q(handler=user)
     return qs.filter(unit).order_by("resolution_due_at", "pk")
 
 
@@ -257,11 +258,8 @@ def secretary_ledgers(*, user, region=None) -> dict:
 
 def summons_queue(*, user, pending_only: bool = True) -> QuerySet:
     """A department's summons (吹哨报到) queue: open summonses first, by due time."""
-    departments = [g.department_id for g in user_grants(user, "cases.handle_case") if g.kind == "department"]
-    everything = any(g.kind == "all" for g in user_grants(user, "cases.handle_case"))
-    qs = Summons.objects.visible_to(user, "cases.handle_case").select_related("case", "department")
-    if not everything:
-        qs = qs.filter(department_id__in=departments)
+    qs = (Summons.objects.visible_by(user, "cases.handle_case", SUMMONED_DEPARTMENT)
+          .select_related("case", "department"))
     if pending_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     return qs.order_by("acknowledged_at", "due_at", "pk")

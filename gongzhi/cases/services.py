@@ -29,7 +29,10 @@ from django.utils import timezone
 
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.masking import mask_phone
-from gongzhi.core.scoping import access_object, has_perm_anywhere, recheck_in_scope, require_perm, user_grants
+from gongzhi.core.scoping import (
+    TIER_COUNTY, TIER_GRID, TIER_TOWN, TIER_VILLAGE, ScopeRule, access_object, can, either, has_perm_anywhere,
+    highest_tier, holds_county, in_territory, of_department, recheck_in_scope, require_perm, under_grid,
+)
 from gongzhi.core.workdays import add_days, add_working_days
 from gongzhi.registry.models import Department, Grid, Person, Region
 
@@ -40,7 +43,8 @@ from .choices import (
 )
 from .deadlines import limit_for, shift_running_deadlines
 from .models import (
-    Case, CaseAttachment, CaseCategory, CaseEvent, CaseNumberSequence, CaseRequest, Summons, TimeLimitDefault,
+    SUMMONED_DEPARTMENT, Case, CaseAttachment, CaseCategory, CaseEvent, CaseNumberSequence, CaseRequest, Summons,
+    TimeLimitDefault,
     format_case_number, validate_attachment,
 )
 from .workflow import TRANSITIONS, Transition, check_transition
@@ -99,8 +103,8 @@ def _tier_region_id(case: Case, level: str) -> int | None:
             Level.COUNTY: case.county_id}[level]
 
 
-_GRANT_RANK = {1: LEVEL_RANK[Level.COUNTY], 2: LEVEL_RANK[Level.TOWN], 3: LEVEL_RANK[Level.VILLAGE],
-               4: LEVEL_RANK[Level.VILLAGE]}
+_TIER_RANK = {TIER_COUNTY: LEVEL_RANK[Level.COUNTY], TIER_TOWN: LEVEL_RANK[Level.TOWN],
+              TIER_VILLAGE: LEVEL_RANK[Level.VILLAGE], TIER_GRID: LEVEL_RANK[Level.GRID]}
 
 
 def actor_rank(actor, perm: str, case: Case) -> int:
@@ -109,26 +113,27 @@ def actor_rank(actor, perm: str, case: Case) -> int:
     County-wide region grants and 'all' grants rank county; town grants town; village and
     villager-group grants village; grids and three-line contacts grid; departments county.
     """
-    best = -1
-    for grant in user_grants(actor, perm):
-        if grant.kind == "all":
-            return LEVEL_RANK[Level.COUNTY]
-        if grant.kind == "region":
-            column = {1: case.county_id, 2: case.town_id, 3: case.village_id}.get(grant.region_level, case.region_id)
-            if grant.region_id in (column, case.assignee_region_id):
-                best = max(best, _GRANT_RANK.get(grant.region_level, 0))
-        elif grant.kind == "department":
-            if grant.department_id == case.assignee_department_id or case.summonses.filter(
-                    department_id=grant.department_id).exists():
-                best = max(best, LEVEL_RANK[Level.COUNTY])
-        elif grant.kind in ("grid", "contacts"):
-            best = max(best, LEVEL_RANK[Level.GRID])
-    return best
+    tier = highest_tier(actor, perm, case)
+    return -1 if tier is None else _TIER_RANK[tier]
 
 
 def _require_rank(actor, perm: str, case: Case, level: str, what: str) -> None:
     if actor_rank(actor, perm, case) < LEVEL_RANK[level]:
         raise PermissionDenied(f"{what}需要{Level(level).label}级或以上的权限")
+
+
+# The unit a case is assigned to, and who handles for it: the department itself, the grid or
+# a grid above it, the region (or grid's region) or a region above it.
+ASSIGNED_UNIT = ScopeRule(
+    region=either(
+        in_territory(county="assignee_region__county_id", town="assignee_region__town_id",
+                     village="assignee_region__village_id", region="assignee_region_id"),
+        in_territory(county="assignee_grid__region__county_id", town="assignee_grid__region__town_id",
+                     village="assignee_grid__region__village_id", region="assignee_grid__region_id"),
+    ),
+    grid=under_grid("assignee_grid__path"),
+    department=of_department("assignee_department_id"),
+)
 
 
 def holds_unit(actor, case: Case) -> bool:
@@ -139,19 +144,7 @@ def holds_unit(actor, case: Case) -> bool:
     """
     if case.handler_id is not None and case.handler_id == actor.pk:
         return True
-    place = case.assignee_region or (case.assignee_grid.region if case.assignee_grid_id else None)
-    for grant in user_grants(actor, "cases.handle_case"):
-        if grant.kind == "all":
-            return True
-        if grant.kind == "department" and grant.department_id == case.assignee_department_id:
-            return True
-        if grant.kind == "grid" and case.assignee_grid_id and case.assignee_grid.path.startswith(grant.grid_path):
-            return True
-        if grant.kind == "region" and place is not None:
-            column = {1: place.county_id, 2: place.town_id, 3: place.village_id}.get(grant.region_level, place.pk)
-            if grant.region_id in (column, place.pk):
-                return True
-    return False
+    return can(actor, "cases.handle_case", case, ASSIGNED_UNIT)
 
 
 def _load(actor, case: Case, name: str) -> tuple[Case, Transition, str]:
@@ -303,8 +296,7 @@ def category_save(*, actor, county: Region, code: str, **fields) -> CaseCategory
     require_perm(actor, "cases.change_casecategory")
     if county.level != 1:
         raise ValidationError({"county": "目录属于县（区）"})
-    if not any(g.kind == "all" or (g.kind == "region" and g.region_level == 1 and g.region_id == county.pk)
-               for g in user_grants(actor, "cases.change_casecategory")):
+    if not holds_county(actor, "cases.change_casecategory", county.pk):
         raise PermissionDenied("只有县级管理员可以修改事项目录")
     unknown = set(fields) - CATEGORY_EDITABLE
     if unknown:
@@ -784,10 +776,10 @@ def case_summon(*, actor, case: Case, departments: Iterable[Department], reason:
 def summons_acknowledge(*, actor, summons: Summons, commitment: str) -> Summons:
     """报到: the summoned department acknowledges and commits to an action."""
     require_perm(actor, "cases.handle_case")
-    summons = (Summons.objects.select_for_update().visible_to(actor, "cases.handle_case")
+    summons = (Summons.objects.select_for_update()
+               .visible_by(actor, "cases.handle_case", SUMMONED_DEPARTMENT)
                .filter(pk=summons.pk).select_related("case", "department").first())
-    if summons is None or not any(g.kind == "all" or (g.kind == "department" and g.department_id == summons.department_id)
-                                  for g in user_grants(actor, "cases.handle_case")):
+    if summons is None:
         raise Http404
     case = Case.objects.select_for_update().get(pk=summons.case_id)
     check_transition("acknowledge_summons", case.status)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm, user_grants
+from gongzhi.core.scoping import access_object, has_perm_anywhere, holds_county, require_perm
 from gongzhi.registry.models import Region, RegionLevel
 
 from . import actions, notifications, page_selectors, selectors, services, statistics
@@ -397,9 +397,7 @@ def _counties_for(user):
 def _can_edit_catalogue(user, county: Region | None) -> bool:
     if county is None:
         return False
-    return any(g.kind == "all" or (g.kind == "region" and g.region_level == RegionLevel.COUNTY
-                                   and g.region_id == county.pk)
-               for g in user_grants(user, "cases.change_casecategory"))
+    return holds_county(user, "cases.change_casecategory", county.pk)
 
 
 @login_required

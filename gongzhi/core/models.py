@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .scoping import ScopedManager
+from .scoping import ScopedManager, ScopeRule, in_territory
 
 
 class AuditAction(models.TextChoices):
@@ -56,6 +56,4 @@ class AuditLog(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
 
-    @classmethod
-    def scope_q(cls, grant):
-        return grant.territory_q(county="county_id", town="town_id", village="village_id")
+    scope_rule = ScopeRule(region=in_territory())

@@ -235,11 +235,11 @@ class StaffIntakeForm(forms.Form):
             CaseCategory.objects.filter(county__isnull=True, active=True)
         self.fields["category"].widget.choices = [("", "不确定")] + [(c.code, c.name) for c in cats.order_by("sort_order")]
         if not self.is_bound:
-            from gongzhi.core.scoping import user_grants
+            from gongzhi.core.scoping import CONTACTS, GRID, only_kind
 
-            kinds = {g.kind for g in user_grants(user, "cases.add_case")}
-            self.initial.setdefault("channel", Channel.GRID_PATROL if kinds == {"grid"} else
-                                    Channel.THREE_LINE if kinds == {"contacts"} else Channel.HOTLINE)
+            kind = only_kind(user, "cases.add_case")
+            self.initial.setdefault("channel", Channel.GRID_PATROL if kind == GRID else
+                                    Channel.THREE_LINE if kind == CONTACTS else Channel.HOTLINE)
             self.initial.setdefault("key", new_key())
             mine = [g for g in self.grids if g.worker_id and g.worker_id == user.person_id]
             if len(mine) == 1:

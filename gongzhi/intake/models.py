@@ -10,7 +10,7 @@
 * ``ServiceAttribute`` — a category's extra questions (Open311 ``attributes``).
 * ``CaseMerge`` — a duplicate merged into its primary case (one row per duplicate).
 
-No people's data is readable from these tables without going through the case (``scope_q`` via
+No people's data is readable from these tables without going through the case (``scope_rule`` via
 the case), and nothing here is shown publicly except the Open311 token.
 """
 from __future__ import annotations
@@ -25,11 +25,7 @@ from django.db.models import Q
 
 from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case
-from gongzhi.core.scoping import NOTHING
-
-
-def _through_case(grant, prefix: str = "case") -> Q:
-    return Q(**{f"{prefix}__in": Case.objects.filter(Case.scope_q(grant)).values("pk")})
+from gongzhi.core.scoping import NOTHING, through_rule
 
 
 class IdempotencyKey(models.Model):
@@ -123,9 +119,7 @@ class IntakeSubmission(models.Model):
     def __str__(self):
         return f"{self.case_id} via {self.channel}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return _through_case(grant)
+    scope_rule = through_rule("case", "cases.Case")
 
 
 class ServiceAttribute(models.Model):
@@ -178,9 +172,7 @@ class CaseMerge(models.Model):
     def __str__(self):
         return f"{self.duplicate_id} → {self.primary_id}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return _through_case(grant, "duplicate") if grant.kind != "all" else Q()
+    scope_rule = through_rule("duplicate", "cases.Case")
 
 
 __all__ = ["CaseMerge", "IdempotencyKey", "IntakeClient", "IntakeSubmission", "NOTHING", "ServiceAttribute"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from gongzhi.cases.choices import CaseStatus, ClosedAs, Ledger, MatterKind
 from gongzhi.cases.models import Case, CaseCategory
+from gongzhi.core.scoping import GRID, ScopeRule, in_grid_village, in_territory, only_kind, under_grid
 from gongzhi.registry.models import Grid, Person, Region, RegionLevel
 
 from . import conf
@@ -252,44 +253,35 @@ def person_lookup(*, user, q: str, limit: int = 10) -> list[Person]:
     return people
 
 
+def _contact_villages(grant) -> Q:
+    from gongzhi.registry.models import ContactAssignment
+
+    return (Q(pk__in=Person.objects.filter(pk=grant.person_id).values("village_id"))
+            | Q(pk__in=ContactAssignment.objects.filter(person_id=grant.person_id, ended_on__isnull=True)
+                .values("village_id")))
+
+
+# Villages a member of staff may register in: their territory's villages (a villager group's
+# village for a group's cadre), their grid's village, the villages of a three-line person's
+# households.
+STAFF_VILLAGES = ScopeRule(
+    region=in_territory(county="county_id", town="town_id", village="pk", region="children__pk"),
+    grid=in_grid_village("pk"),
+    contacts=_contact_villages,
+)
+
+
 def staff_villages(user) -> list[Region]:
     """Villages/communities where ``user`` may register cases (their grids' villages included)."""
-    from gongzhi.core.scoping import user_grants
-
-    grants = user_grants(user, "cases.add_case")
-    if not grants:
-        return []
-    q = Q(pk__in=[])
-    for grant in grants:
-        if grant.kind == "all":
-            q = Q()
-            break
-        if grant.kind == "region":
-            column = {1: "county_id", 2: "town_id", 3: "pk"}.get(grant.region_level)
-            q |= Q(**{column: grant.region_id}) if column else Q(pk=grant.region_id) | Q(children__pk=grant.region_id)
-        elif grant.kind == "grid":
-            q |= Q(pk=grant.grid_village_id)
-        elif grant.kind == "contacts":
-            q |= Q(pk__in=Person.objects.filter(pk=grant.person_id).values("village_id"))
-            from gongzhi.registry.models import ContactAssignment
-
-            q |= Q(pk__in=ContactAssignment.objects.filter(person_id=grant.person_id, ended_on__isnull=True)
-                   .values("village_id"))
-    return list(Region.objects.filter(q, level=RegionLevel.VILLAGE).select_related("parent").order_by("code")
-                .distinct()[:2000])
+    return list(Region.objects.visible_by(user, "cases.add_case", STAFF_VILLAGES)
+                .filter(level=RegionLevel.VILLAGE).select_related("parent").order_by("code").distinct()[:2000])
 
 
 def staff_grids(user, villages: list[Region]) -> list[Grid]:
-    from gongzhi.core.scoping import user_grants
-
     qs = Grid.objects.filter(village_id__in=[v.pk for v in villages])
-    grid_grants = [g for g in user_grants(user, "cases.add_case") if g.kind == "grid"]
-    other = [g for g in user_grants(user, "cases.add_case") if g.kind != "grid"]
-    if grid_grants and not other:
-        q = Q(pk__in=[])
-        for grant in grid_grants:
-            q |= Q(path__startswith=grant.grid_path)
-        qs = qs.filter(q)
+    if only_kind(user, "cases.add_case") == GRID:
+        # A grid worker registers on their own grids only, not on the whole village.
+        qs = qs.visible_by(user, "cases.add_case", ScopeRule(grid=under_grid("path")))
     return list(qs.order_by("code")[:3000])
 
 

@@ -7,7 +7,8 @@ Conventions
   town X" is a single indexed equality filter. Services keep the copies in sync.
 * Households store *facts* (income, poverty status, peaceful-family years; per person: left
   behind, disability, released from prison), never conclusions such as a colour class.
-* Every model holding people's data uses ``ScopedManager`` and defines ``scope_q(grant)``.
+* Every model holding people's data uses ``ScopedManager`` and declares ``scope_rule`` (which rows
+  each kind of grant reaches; see ``core.scoping.ScopeRule``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.scoping import NOTHING, ScopedManager
+from gongzhi.core.scoping import (
+    ScopedManager, ScopeRule, in_grant_county, in_grid_village, in_territory, of_department, of_person, through_rule,
+    under_grid,
+)
 
 
 class RegionLevel(models.IntegerChoices):
@@ -67,10 +71,6 @@ class TerritoryMixin(models.Model):
         self.town_id = region.town_id
         self.village_id = region.village_id
 
-    @classmethod
-    def region_q(cls, grant, region_column: str | None = "region_id") -> Q:
-        return grant.territory_q(county="county_id", town="town_id", village="village_id", region=region_column)
-
 
 def _contacted_households(grant):
     """Households a three-line person is currently in touch with (a subquery)."""
@@ -109,13 +109,7 @@ class Region(TerritoryMixin):
             node = node.parent
         return list(reversed(chain))
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(pk=grant.grid_village_id)
-        if grant.kind == "region" and grant.region_level == RegionLevel.GROUP:
-            return Q(pk=grant.region_id)
-        return cls.region_q(grant, region_column=None)
+    scope_rule = ScopeRule(region=in_territory(region="pk"), grid=in_grid_village("pk"))
 
 
 class Grid(TerritoryMixin):
@@ -145,13 +139,9 @@ class Grid(TerritoryMixin):
     def __str__(self):
         return self.name
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(path__startswith=grant.grid_path)
-        if grant.kind == "contacts":
-            return Q(pk__in=Household.objects.filter(pk__in=_contacted_households(grant)).values("grid_id"))
-        return cls.region_q(grant)
+    scope_rule = ScopeRule(
+        region=in_territory(region="region_id"), grid=under_grid("path"),
+        contacts=lambda g: Q(pk__in=Household.objects.filter(pk__in=_contacted_households(g)).values("grid_id")))
 
 
 class PovertyStatus(models.TextChoices):
@@ -203,13 +193,8 @@ class Household(TerritoryMixin):
             self._head_cache = cache
         return cache
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(grid__path__startswith=grant.grid_path)
-        if grant.kind == "contacts":
-            return Q(pk__in=_contacted_households(grant))
-        return cls.region_q(grant)
+    scope_rule = ScopeRule(region=in_territory(region="region_id"), grid=under_grid("grid__path"),
+                           contacts=lambda g: Q(pk__in=_contacted_households(g)))
 
 
 class Relation(models.TextChoices):
@@ -278,13 +263,8 @@ class Person(TerritoryMixin):
         today = dt.date.today()
         return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(household__grid__path__startswith=grant.grid_path)
-        if grant.kind == "contacts":
-            return Q(household_id__in=_contacted_households(grant))
-        return cls.region_q(grant)
+    scope_rule = ScopeRule(region=in_territory(region="region_id"), grid=under_grid("household__grid__path"),
+                           contacts=lambda g: Q(household_id__in=_contacted_households(g)))
 
 
 class HouseholdMembership(models.Model):
@@ -305,10 +285,7 @@ class HouseholdMembership(models.Model):
             models.UniqueConstraint(fields=["person"], condition=Q(ended_on__isnull=True), name="one_open_membership_per_person")
         ]
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        inner = Household.scope_q(grant)
-        return Q(household__in=Household.objects.filter(inner).values("pk"))
+    scope_rule = through_rule("household", "registry.Household")
 
 
 class Department(models.Model):
@@ -333,14 +310,9 @@ class Department(models.Model):
     def county_id_for_audit(self):
         return self.county_id
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "department":
-            return Q(pk=grant.department_id)
-        if grant.kind == "region":
-            # A territory's cadres see the departments of their county.
-            return Q(county_id=grant.county_id)
-        return Q() if grant.kind == "all" else NOTHING
+    scope_rule = ScopeRule(department=of_department("pk"),
+                           # A territory's cadres see the departments of their county.
+                           region=in_grant_county("county_id"))
 
 
 class HostUnitKind(models.TextChoices):
@@ -366,9 +338,7 @@ class HostUnit(TerritoryMixin):
     def __str__(self):
         return self.name
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return cls.region_q(grant)
+    scope_rule = ScopeRule(region=in_territory(region="region_id"))
 
 
 class PartyOrgKind(models.TextChoices):
@@ -395,9 +365,7 @@ class PartyOrganization(TerritoryMixin):
     def __str__(self):
         return self.name
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return cls.region_q(grant)
+    scope_rule = ScopeRule(region=in_territory(region="region_id"))
 
 
 class PartyMembership(TerritoryMixin):
@@ -416,9 +384,7 @@ class PartyMembership(TerritoryMixin):
     def __str__(self):
         return f"{self.person} @ {self.organization}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return cls.region_q(grant, region_column=None)
+    scope_rule = ScopeRule(region=in_territory())
 
 
 class DeputyLevel(models.TextChoices):
@@ -446,9 +412,7 @@ class Deputy(TerritoryMixin):
     def __str__(self):
         return f"{self.person}（{self.get_level_display()}人大代表）"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return cls.region_q(grant, region_column=None)
+    scope_rule = ScopeRule(region=in_territory())
 
 
 class CentralHouseholdHead(TerritoryMixin):
@@ -463,11 +427,7 @@ class CentralHouseholdHead(TerritoryMixin):
     def __str__(self):
         return f"{self.person}（中心户长）"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(grid__path__startswith=grant.grid_path)
-        return cls.region_q(grant, region_column=None)
+    scope_rule = ScopeRule(region=in_territory(), grid=under_grid("grid__path"))
 
 
 class ContactLine(models.TextChoices):
@@ -493,13 +453,7 @@ class ContactAssignment(TerritoryMixin):
     def __str__(self):
         return f"{self.person} → {self.household}"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        if grant.kind == "grid":
-            return Q(household__grid__path__startswith=grant.grid_path)
-        if grant.kind == "contacts":
-            return Q(person_id=grant.person_id)
-        return cls.region_q(grant, region_column=None)
+    scope_rule = ScopeRule(region=in_territory(), grid=under_grid("household__grid__path"), contacts=of_person("person_id"))
 
 
 class HouseholdFactsChange(models.Model):

@@ -1,10 +1,9 @@
 """An uploaded roster waiting for confirmation: the file, its dry-run report, what was applied."""
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.scoping import ScopedManager
+from gongzhi.core.scoping import ScopedManager, ScopeRule, in_territory
 
 
 class RosterKind(models.TextChoices):
@@ -52,6 +51,4 @@ class ImportBatch(models.Model):
     def __str__(self):
         return f"{self.filename} ({self.get_status_display()})"
 
-    @classmethod
-    def scope_q(cls, grant) -> Q:
-        return grant.territory_q(county="county_id_cache", town="town_id_cache", village="village_id")
+    scope_rule = ScopeRule(region=in_territory(county="county_id_cache", town="town_id_cache", village="village_id"))
