@@ -27,19 +27,13 @@ from gongzhi.core.scoping import (
 from gongzhi.registry.models import Department, Grid, Region, RegionLevel
 
 from . import selectors
-from .choices import LEVEL_RANK, CaseStatus, Level, RequestKind, RequestStatus, Satisfaction
+from .choices import LEVEL_RANK, Level, RequestKind, RequestStatus
 from .models import Case, CaseAttachment, CaseCategory, CaseRequest, Summons
-from .services import actor_rank, holds_unit
-from .workflow import transitions_from
+from .selectors import actor_rank, holds_unit
+from .workflow import facts_of, precondition_error, transitions_from
 
 VIEW = selectors.VIEW
 HANDLE = "cases.handle_case"
-RANKED = {  # steps whose service checks the actor's tier against the case's level, and with which perm
-    "approve": "cases.instruct_case",
-    "send_back": "cases.instruct_case",
-    "approve_extension": "cases.approve_extension",
-    "suspend": "cases.approve_extension",
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +130,7 @@ def case_actions(*, user, case: Case, requests=None, to_acknowledge=None) -> tup
         to_acknowledge = list(summonses_to_acknowledge(user=user, case=case)) if HANDLE in held else []
     ctx = CaseContext(held=held, unit=unit, pending=pending, to_acknowledge=list(to_acknowledge))
     level_rank = LEVEL_RANK[case.current_level]
+    facts = facts_of(case, {kind for kind, request in pending.items() if request is not None})
     names = []
     for t in candidates:
         if t.name == "acknowledge_summons":
@@ -144,23 +139,10 @@ def case_actions(*, user, case: Case, requests=None, to_acknowledge=None) -> tup
             continue
         if not effective.intersection(t.perms):
             continue
-        ranked = RANKED.get(t.name) or ("cases.instruct_case" if t.name == "instruct"
-                                         and case.status == CaseStatus.PENDING_INSTRUCTION else None)
+        ranked = t.rank_perm(case.status)
         if ranked and actor_rank(user, ranked, case) < level_rank:
             continue
-        if t.name == "approve_extension" and pending[RequestKind.EXTENSION] is None:
-            continue
-        if t.name == "suspend" and pending[RequestKind.SUSPENSION] is None:
-            continue
-        if t.name == "request_extension" and pending[RequestKind.EXTENSION] is not None:
-            continue
-        if t.name == "request_suspension" and pending[RequestKind.SUSPENSION] is not None:
-            continue
-        if t.name == "reopen" and case.satisfaction != Satisfaction.DISSATISFIED:
-            continue
-        if t.name == "record_mediation" and not case.is_dispute:
-            continue
-        if t.name == "escalate" and case.current_level == Level.COUNTY:
+        if precondition_error(t.name, facts):
             continue
         names.append(t.name)
     return names, ctx

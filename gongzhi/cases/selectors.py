@@ -20,10 +20,13 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.core.masking import mask_phone
-from gongzhi.core.scoping import ScopeRule, access_object, scope_q
+from gongzhi.core.scoping import (
+    TIER_COUNTY, TIER_GRID, TIER_TOWN, TIER_VILLAGE, ScopeRule, access_object, can, either, highest_tier, in_territory,
+    of_department, scope_q, under_grid,
+)
 from gongzhi.core.workdays import add_working_time
 
-from .choices import OPEN_STATUSES, CaseStatus, Ledger, RequestStatus
+from .choices import LEVEL_RANK, OPEN_STATUSES, CaseStatus, Ledger, Level, RequestStatus
 from .models import SUMMONED_DEPARTMENT, Case, CaseEvent, CaseRequest, Summons, conflict_q
 
 S = CaseStatus
@@ -40,7 +43,7 @@ HIDDEN_NAME = "（保密）"
 class RequesterView:
     visible: bool  # False: the identity is confidential for this user
     name: str
-    phone: str  # masked unless the caller reveals it through case_requester_reveal_phone
+    phone: str  # masked unless the caller reveals it through services.case_reveal_requester_phone
     person_id: int | None
     anonymous: bool
 
@@ -55,7 +58,7 @@ def requester_views(*, user, cases) -> dict[int, RequesterView]:
       excludes cases complaining about the user's person or department);
     * an anonymous requester is never shown;
     * for a 投诉举报 (complaint) case the user must also hold ``cases.view_complainant`` over it;
-    * phones are masked (``case_requester_reveal_phone`` shows one, audited).
+    * phones are masked (``services.case_reveal_requester_phone`` shows one, audited).
     """
     cases = list(cases)
     ids = [c.pk for c in cases]
@@ -117,20 +120,61 @@ def case_as_dict(*, user, case: Case, requester_view: RequesterView | None = Non
     }
 
 
-def case_requester_reveal_phone(*, user, case: Case) -> str:
-    """The full phone number, for calling back; needs the requester to be visible and
-    ``registry.reveal_person`` somewhere; audited like the registry's reveal."""
-    from gongzhi.core.audit import AuditAction, audit_record
-    from gongzhi.core.scoping import require_perm
+# ---------------------------------------------------------------------------------------------
+# who acts on a case at which tier, who handles it
 
-    require_perm(user, "registry.reveal_person")
-    view = case_requester_view(user=user, case=case)
-    if not view.visible:
-        from django.http import Http404
+_TIER_RANK = {TIER_COUNTY: LEVEL_RANK[Level.COUNTY], TIER_TOWN: LEVEL_RANK[Level.TOWN],
+              TIER_VILLAGE: LEVEL_RANK[Level.VILLAGE], TIER_GRID: LEVEL_RANK[Level.GRID]}
 
-        raise Http404
-    audit_record(actor=user, action=AuditAction.REVEAL, obj=case, note="显示诉求人电话（requester_phone）")
-    return case.requester_phone
+
+def actor_rank(actor, perm: str, case: Case) -> int:
+    """The highest tier at which ``actor`` holds ``perm`` over ``case`` (-1: nowhere).
+
+    County-wide region grants and 'all' grants rank county; town grants town; village and
+    villager-group grants village; grids and three-line contacts grid; departments county.
+    """
+    tier = highest_tier(actor, perm, case)
+    return -1 if tier is None else _TIER_RANK[tier]
+
+
+# The unit a case is assigned to, and who handles for it: the department itself, the grid or
+# a grid above it, the region (or grid's region) or a region above it.
+ASSIGNED_UNIT = ScopeRule(
+    region=either(
+        in_territory(county="assignee_region__county_id", town="assignee_region__town_id",
+                     village="assignee_region__village_id", region="assignee_region_id"),
+        in_territory(county="assignee_grid__region__county_id", town="assignee_grid__region__town_id",
+                     village="assignee_grid__region__village_id", region="assignee_grid__region_id"),
+    ),
+    grid=under_grid("assignee_grid__path"),
+    department=of_department("assignee_department_id"),
+)
+
+
+def holds_unit(actor, case: Case) -> bool:
+    """Does ``actor`` handle for the unit the case is assigned to (or above it, for territories)?
+
+    Seeing a case (by territory) is not handling it: a grid worker whose grid holds a case the
+    county gave to a department cannot sign for, report on or return it.
+    """
+    if case.handler_id is not None and case.handler_id == actor.pk:
+        return True
+    return can(actor, "cases.handle_case", case, ASSIGNED_UNIT)
+
+
+REVEAL_PHONE = "registry.reveal_person"
+
+
+def may_reveal_requester_phone(*, user, case: Case) -> bool:
+    """THE rule for calling a requester back: the requester is visible to the user (so never to
+    those complained about, nor for an anonymous one), the user holds ``registry.reveal_person``
+    over the case, and they handle it — for the unit it is assigned to, as its handler — or
+    dispatch it (``cases.dispatch_case`` over it). Seeing a case is not enough."""
+    if not case.requester_phone or not can(user, REVEAL_PHONE, case):
+        return False
+    if not case_requester_view(user=user, case=case).visible:
+        return False
+    return (case.assignee is not None and holds_unit(user, case)) or can(user, "cases.dispatch_case", case)
 
 
 # ---------------------------------------------------------------------------------------------

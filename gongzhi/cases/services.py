@@ -29,10 +29,7 @@ from django.utils import timezone
 
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.masking import mask_phone
-from gongzhi.core.scoping import (
-    TIER_COUNTY, TIER_GRID, TIER_TOWN, TIER_VILLAGE, ScopeRule, access_object, can, either, has_perm_anywhere,
-    highest_tier, holds_county, in_territory, of_department, recheck_in_scope, require_perm, under_grid,
-)
+from gongzhi.core.scoping import access_object, has_perm_anywhere, holds_county, recheck_in_scope, require_perm
 from gongzhi.core.workdays import add_days, add_working_days
 from gongzhi.registry.models import Department, Grid, Person, Region
 
@@ -47,7 +44,8 @@ from .models import (
     TimeLimitDefault,
     format_case_number, validate_attachment,
 )
-from .workflow import TRANSITIONS, Transition, check_transition
+from .selectors import REVEAL_PHONE, actor_rank, holds_unit, may_reveal_requester_phone
+from .workflow import TRANSITIONS, Transition, check_precondition, check_transition, facts_of
 
 S = CaseStatus
 CASE_FIELDS_REDACTED = ("requester_name", "requester_phone", "requester_id")
@@ -103,48 +101,9 @@ def _tier_region_id(case: Case, level: str) -> int | None:
             Level.COUNTY: case.county_id}[level]
 
 
-_TIER_RANK = {TIER_COUNTY: LEVEL_RANK[Level.COUNTY], TIER_TOWN: LEVEL_RANK[Level.TOWN],
-              TIER_VILLAGE: LEVEL_RANK[Level.VILLAGE], TIER_GRID: LEVEL_RANK[Level.GRID]}
-
-
-def actor_rank(actor, perm: str, case: Case) -> int:
-    """The highest tier at which ``actor`` holds ``perm`` over ``case`` (-1: nowhere).
-
-    County-wide region grants and 'all' grants rank county; town grants town; village and
-    villager-group grants village; grids and three-line contacts grid; departments county.
-    """
-    tier = highest_tier(actor, perm, case)
-    return -1 if tier is None else _TIER_RANK[tier]
-
-
 def _require_rank(actor, perm: str, case: Case, level: str, what: str) -> None:
     if actor_rank(actor, perm, case) < LEVEL_RANK[level]:
         raise PermissionDenied(f"{what}需要{Level(level).label}级或以上的权限")
-
-
-# The unit a case is assigned to, and who handles for it: the department itself, the grid or
-# a grid above it, the region (or grid's region) or a region above it.
-ASSIGNED_UNIT = ScopeRule(
-    region=either(
-        in_territory(county="assignee_region__county_id", town="assignee_region__town_id",
-                     village="assignee_region__village_id", region="assignee_region_id"),
-        in_territory(county="assignee_grid__region__county_id", town="assignee_grid__region__town_id",
-                     village="assignee_grid__region__village_id", region="assignee_grid__region_id"),
-    ),
-    grid=under_grid("assignee_grid__path"),
-    department=of_department("assignee_department_id"),
-)
-
-
-def holds_unit(actor, case: Case) -> bool:
-    """Does ``actor`` handle for the unit the case is assigned to (or above it, for territories)?
-
-    Seeing a case (by territory) is not handling it: a grid worker whose grid holds a case the
-    county gave to a department cannot sign for, report on or return it.
-    """
-    if case.handler_id is not None and case.handler_id == actor.pk:
-        return True
-    return can(actor, "cases.handle_case", case, ASSIGNED_UNIT)
 
 
 def _load(actor, case: Case, name: str) -> tuple[Case, Transition, str]:
@@ -165,6 +124,11 @@ def _load(actor, case: Case, name: str) -> tuple[Case, Transition, str]:
             not_the_unit = True
             continue
         check_transition(name, found.status)
+        if transition.precondition is not None:
+            check_precondition(name, facts_of(found))
+        ranked = transition.rank_perm(found.status)
+        if ranked:
+            _require_rank(actor, ranked, found, found.current_level, transition.label)
         return found, transition, perm
     if not_the_unit:
         raise PermissionDenied("本件不由你所在的单位承办")
@@ -490,7 +454,6 @@ def case_instruct(*, actor, case: Case, instruction: str) -> Case:
     instruction = _require_text(instruction, "instruction", "请填写批示内容")
     before, from_status = case_snapshot(case), case.status
     if case.status == S.PENDING_INSTRUCTION:
-        _require_rank(actor, perm, case, case.current_level, "阅批此件")
         case.status = S.ACCEPTED if case.accepted_at else S.REGISTERED
     _finish(case, actor=actor, kind="instruct", before=before, from_status=from_status, note=instruction,
             data={"level": case.current_level})
@@ -685,9 +648,8 @@ def case_urge(*, actor, case: Case, note: str) -> Case:
 
 def _escalate_in_place(case: Case, *, actor, reason: str) -> Case:
     """Move a (locked, checked) case one tier up. Used by ``case_escalate``."""
+    check_precondition("escalate", facts_of(case, pending_kinds=()))
     rank = LEVEL_RANK[case.current_level]
-    if rank >= LEVEL_RANK[Level.COUNTY]:
-        raise ValidationError("已在县级办理，不能再提级")
     before, from_status = case_snapshot(case), case.status
     old_level = case.current_level
     new_level = LEVEL_ORDER[rank + 1]
@@ -807,8 +769,6 @@ def case_request_extension(*, actor, case: Case, days: int, reason: str) -> Case
         raise ValidationError({"days": f"延期天数应在1到{rule.days}之间（{rule.describe()}）"})
     if rule.max_times is not None and case.extension_count >= rule.max_times:
         raise ValidationError({"days": f"最多只能延期{rule.max_times}次"})
-    if case.requests.filter(kind=RequestKind.EXTENSION, status=RequestStatus.PENDING).exists():
-        raise ValidationError("已有待审批的延期申请")
     request = CaseRequest(case=case, kind=RequestKind.EXTENSION, days=days, reason=reason, requested_by=actor,
                           requested_at=_now())
     request.full_clean()
@@ -826,7 +786,6 @@ def _load_request(actor, request: CaseRequest, name: str, kind: str) -> tuple[Ca
     if request is None:
         raise Http404
     case, _t, perm = _load(actor, request.case, name)
-    _require_rank(actor, perm, case, case.current_level, "审批")
     if request.status != RequestStatus.PENDING:
         raise ValidationError("该申请已审批")
     return request, case, perm
@@ -862,8 +821,6 @@ def case_request_suspension(*, actor, case: Case, reason: str) -> CaseRequest:
     """申请缓办: the clock stops once approved (``case_suspend``)."""
     case, _t, _perm = _load(actor, case, "request_suspension")
     reason = _require_text(reason, "reason", "请说明缓办理由")
-    if case.requests.filter(kind=RequestKind.SUSPENSION, status=RequestStatus.PENDING).exists():
-        raise ValidationError("已有待审批的缓办申请")
     request = CaseRequest(case=case, kind=RequestKind.SUSPENSION, reason=reason, requested_by=actor,
                           requested_at=_now())
     request.full_clean()
@@ -963,8 +920,7 @@ def case_record_mediation(*, actor, case: Case, outcome: str, note: str = "") ->
 @transaction.atomic
 def case_approve(*, actor, case: Case, note: str = "") -> Case:
     """书记把关: the secretary accepts the reported result."""
-    case, _t, perm = _load(actor, case, "approve")
-    _require_rank(actor, perm, case, case.current_level, "把关")
+    case, _t, _perm = _load(actor, case, "approve")
     before, from_status = case_snapshot(case), case.status
     case.status, case.approved_at = S.APPROVED, _now()
     _finish(case, actor=actor, kind="approve", before=before, from_status=from_status, note=note)
@@ -977,8 +933,7 @@ def case_approve(*, actor, case: Case, note: str = "") -> Case:
 @transaction.atomic
 def case_send_back(*, actor, case: Case, reason: str) -> Case:
     """书记把关: sent back for rework (counted)."""
-    case, _t, perm = _load(actor, case, "send_back")
-    _require_rank(actor, perm, case, case.current_level, "把关")
+    case, _t, _perm = _load(actor, case, "send_back")
     reason = _require_text(reason, "reason", "请说明退回重办的理由")
     before, from_status = case_snapshot(case), case.status
     case.status = S.IN_PROGRESS
@@ -1022,8 +977,6 @@ def case_record_satisfaction(*, actor, case: Case, satisfaction: str, note: str 
 def case_reopen(*, actor, case: Case, reason: str) -> Case:
     """Dissatisfied → handled again by the same unit (counted as rework); the deadline stands."""
     case, _t, _perm = _load(actor, case, "reopen")
-    if case.satisfaction != Satisfaction.DISSATISFIED:
-        raise ValidationError("只有群众不满意的案件才能重新办理")
     reason = _require_text(reason, "reason", "请说明重新办理的要求")
     before, from_status = case_snapshot(case), case.status
     case.status = S.IN_PROGRESS
@@ -1131,3 +1084,22 @@ __all__ = [name for name in dir() if name.startswith("case_")] + [
     "RecusalRequired", "category_for", "category_save", "default_assignee", "needs_instruction",
     "holds_unit", "recusal_problem", "summons_acknowledge", "time_limit_save",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# calling the requester back
+
+
+@transaction.atomic
+def case_reveal_requester_phone(*, actor, case: Case) -> str:
+    """The requester's full phone number, to call them back: only for those who handle or
+    dispatch the case and may reveal phones (``selectors.may_reveal_requester_phone``), never
+    for an accused party (404, as if the case did not exist); every reveal is audited."""
+    require_perm(actor, REVEAL_PHONE)
+    case = access_object(Case.objects.all(), actor, "cases.view_case", pk=case.pk)
+    if not may_reveal_requester_phone(user=actor, case=case):
+        if not case.requester_phone:
+            raise ValidationError("本件没有诉求人电话")
+        raise PermissionDenied("只有承办或调度本件、且有权查看电话的人员可以查看诉求人电话")
+    audit_record(actor=actor, action=AuditAction.REVEAL, obj=case, note="显示诉求人电话（requester_phone）")
+    return case.requester_phone

@@ -282,8 +282,7 @@ def _case_page(request, case: Case, *, failed: ActionForm | None = None, reveale
         "case": case, "requester": requester, "events": events, "attachments": attachments,
         "requests": requests, "summonses": summonses, "forms": forms, "failed": failed,
         "revealed_phone": revealed_phone, "now": timezone.now(),
-        "can_reveal": requester.visible and has_perm_anywhere(user, "registry.reveal_person")
-        and bool(requester.phone),
+        "can_reveal": selectors.may_reveal_requester_phone(user=user, case=case),
         "pending": RequestStatus.PENDING,
     }, status=status)
 
@@ -337,7 +336,7 @@ def reveal_phone(request, pk):
     user = request.user
     require_perm(user, "registry.reveal_person")
     case = page_selectors.case_for_page(user=user, pk=pk)
-    phone = selectors.case_requester_reveal_phone(user=user, case=case)
+    phone = services.case_reveal_requester_phone(actor=user, case=case)
     if request.htmx:
         return render(request, "cases/_phone.html", {"phone": phone})
     return _case_page(request, case, revealed_phone=phone)

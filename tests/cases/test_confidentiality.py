@@ -9,7 +9,8 @@ import json
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -201,6 +202,20 @@ def _one_example(cw, people, capture, data):
             assert secret not in shown, f"{persona} was shown {secret!r}"
         assert not selectors.case_list(user=user, text=data["name"]).exists()
         assert not selectors.case_list(user=user, text=data["phone"][-8:]).exists()
+    # calling the requester back: only for someone allowed to see them, never for the accused
+    reveals_before = AuditLog.objects.filter(action="reveal", object_id=str(case.pk)).count()
+    try:
+        revealed = services.case_reveal_requester_phone(actor=user, case=case)
+    except (PermissionDenied, Http404, ValidationError):
+        revealed = None
+    reveals = AuditLog.objects.filter(action="reveal", object_id=str(case.pk)).count() - reveals_before
+    if revealed is not None:
+        assert allowed and revealed == case.requester_phone and reveals == 1
+        assert selectors.may_reveal_requester_phone(user=user, case=case)
+    else:
+        assert reveals == 0
+    if not allowed:
+        assert revealed is None
     # the unit or person complained about never sees the case, nor hears of it
     conflicted = (case.complained_person_id and user.person_id == case.complained_person_id) or (
         case.complained_department_id and RoleAssignment.objects.filter(
@@ -262,8 +277,8 @@ def test_non_complaint_requesters_are_shown_masked_to_the_case_viewers(cw):
     assert view.visible and view.name == "张建国" and view.phone == "138****5678"
     assert selectors.case_requester_view(user=cw.user("outsider_b"), case=case).visible is False
     with pytest.raises(Exception):
-        selectors.case_requester_reveal_phone(user=cw.user("three_line_a1"), case=case)
-    assert selectors.case_requester_reveal_phone(user=cw.user("village_secretary_a1"), case=case) == "13812345678"
+        services.case_reveal_requester_phone(actor=cw.user("three_line_a1"), case=case)
+    assert services.case_reveal_requester_phone(actor=cw.user("village_secretary_a1"), case=case) == "13812345678"
     assert AuditLog.objects.filter(action="reveal", object_type="cases.case", object_id=str(case.pk)).exists()
 
 
@@ -283,3 +298,19 @@ def test_a_role_granted_view_complainant_sees_it(cw):
     assert selectors.case_requester_view(user=user, case=case).name == "上官曦珩"
     assert selectors.case_list(user=user, text="上官曦珩").count() == 1
     assert selectors.case_list(user=cw.user("county_secretary"), text="上官曦珩").count() == 0
+
+
+def test_seeing_a_case_is_not_enough_to_reveal_the_requesters_phone(cw):
+    """A grid worker of the place sees the case but does not handle it once the county gives it to
+    a department: the phone stays masked for them."""
+    from .helpers import register
+
+    dispatcher = cw.user("county_dispatcher")
+    case = services.case_accept(actor=dispatcher, case=register(cw))
+    case = services.case_assign(actor=dispatcher, case=case, department=cw.civil_affairs)
+    grid_worker = cw.user("grid_worker_a1_1")
+    assert Case.objects.visible_to(grid_worker).filter(pk=case.pk).exists()
+    assert not selectors.may_reveal_requester_phone(user=grid_worker, case=case)
+    with pytest.raises(PermissionDenied):
+        services.case_reveal_requester_phone(actor=grid_worker, case=case)
+    assert not AuditLog.objects.filter(action="reveal", object_id=str(case.pk)).exists()

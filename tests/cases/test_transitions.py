@@ -460,3 +460,37 @@ def test_natural_day_helper_is_used_for_petitions_only(cw):
     case = register(cw)
     assert not case.natural_days
     assert add_days(case.received_at, 1, natural=True) == case.received_at + dt.timedelta(days=1)
+
+
+def test_preconditions_live_in_the_workflow_and_page_and_service_agree(cw):
+    """A satisfied requester: the page does not offer reopening and the service refuses it with
+    the workflow's own reason; a dissatisfied one: both allow it."""
+    from gongzhi.cases.page_selectors import case_actions
+    from gongzhi.cases.workflow import facts_of, precondition_error
+
+    secretary = cw.user("village_secretary_a1")
+    case = through_answer(cw, to_in_progress_at_village(cw, register(cw)), satisfaction="basic")
+    reason = precondition_error("reopen", facts_of(case))
+    assert reason == "只有群众不满意的案件才能重新办理"
+    assert "reopen" not in case_actions(user=secretary, case=case)[0]
+    with pytest.raises(ValidationError, match=reason):
+        services.case_reopen(actor=secretary, case=case, reason="再看看")
+
+    other = through_answer(cw, to_in_progress_at_village(cw, register(cw)), satisfaction="dissatisfied")
+    assert precondition_error("reopen", facts_of(other)) is None
+    assert "reopen" in case_actions(user=secretary, case=other)[0]
+
+
+def test_every_guarded_step_says_why_in_chinese():
+    from gongzhi.cases.workflow import CaseFacts, precondition_error
+
+    nothing = CaseFacts(satisfaction="basic", is_dispute=False, current_level=Level.COUNTY,
+                        pending_extension=False, pending_suspension=False)
+    pending = CaseFacts(satisfaction="basic", is_dispute=False, current_level=Level.COUNTY,
+                        pending_extension=True, pending_suspension=True)
+    guarded = {name for name, t in TRANSITIONS.items() if t.precondition is not None}
+    assert guarded == {"escalate", "reopen", "request_extension", "approve_extension", "request_suspension",
+                       "suspend", "record_mediation"}
+    for name in guarded:
+        why = precondition_error(name, nothing) or precondition_error(name, pending)
+        assert why and re.search(r"[\u4e00-\u9fff]", why), name

@@ -191,7 +191,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @action(detail=True, methods=["post"], url_path="reveal-phone", url_name="reveal-phone")
     def reveal_phone(self, request, pk=None):
         case = page_selectors.case_for_page(user=request.user, pk=pk)
-        phone = selectors.case_requester_reveal_phone(user=request.user, case=case)
+        phone = services.case_reveal_requester_phone(actor=request.user, case=case)
         response = Response(s.RevealPhoneOutput({"phone": phone}).data)
         response["Cache-Control"] = "no-store"
         return response
