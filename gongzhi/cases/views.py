@@ -32,6 +32,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm, user_grants
+from gongzhi.core.services import LOAD_WORKDAY_CALENDAR
+from gongzhi.core.workdays import missing_calendar_years
 from gongzhi.registry.models import Region, RegionLevel
 
 from . import actions, notifications, page_selectors, selectors, services, statistics
@@ -80,7 +82,8 @@ def home(request):
     open_count = (selectors.case_list(user=user, perm=DISPATCH).exclude(status="closed").count()
                   if can["workbench"] else None)
     return render(request, "cases/home.html", {"waiting": waiting, "ledgers": Ledger.choices, "can": can,
-                                               "open_count": open_count})
+                                               "open_count": open_count, "missing": missing_calendar_years(),
+                                               "can_load_calendar": has_perm_anywhere(user, LOAD_WORKDAY_CALENDAR)})
 
 
 @login_required

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.models import ScopeKind
 from gongzhi.accounts.selectors import user_assignments
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
+from gongzhi.core.services import LOAD_WORKDAY_CALENDAR
+from gongzhi.core.workdays import missing_calendar_years
 
 from . import selectors, services
 from .coverage import coverage_report
@@ -55,6 +57,9 @@ def home(request):
         if any(a.role.scope_kind == ScopeKind.CONTACTS for a in assignments) else [],
         "links": links,
         "form": SearchForm(),
+        # A missing holiday table silently shifts deadlines: everyone who works to deadlines sees it.
+        "missing": missing_calendar_years(),
+        "can_load_calendar": has_perm_anywhere(user, LOAD_WORKDAY_CALENDAR),
     })
 
 
