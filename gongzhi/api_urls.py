@@ -1,7 +1,10 @@
 """All REST endpoints, under /api/. Each app owns its routes in <app>/api_urls.py."""
 from django.urls import include, path
 
+from gongzhi.core.api_views import ApiRootView
+
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("gongzhi.accounts.api_urls")),
     path("", include("gongzhi.registry.api_urls")),
     path("", include("gongzhi.core.api_urls")),

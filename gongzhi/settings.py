@@ -133,6 +133,8 @@ ROSTER_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
+GONGZHI_PAGE_SIZE = int(os.environ.get("GONGZHI_PAGE_SIZE", "50"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -140,8 +142,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
-    "PAGE_SIZE": 50,
+    # One page size for every list page and list endpoint (gongzhi/core/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "gongzhi.core.pagination.Pagination",
+    "PAGE_SIZE": GONGZHI_PAGE_SIZE,
     "EXCEPTION_HANDLER": "gongzhi.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

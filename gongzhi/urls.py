@@ -10,6 +10,7 @@ urlpatterns = [
     path("registry/", include("gongzhi.registry.urls")),
     path("roster/", include("gongzhi.roster.urls")),
     path("audit/", include("gongzhi.core.urls")),
+    path("calendar/", include("gongzhi.core.urls_calendar")),
     path("cases/", include("gongzhi.cases.urls")),
     path("care/", include("gongzhi.care.urls")),
     path("r/", include("gongzhi.intake.urls_resident")),

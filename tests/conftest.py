@@ -79,3 +79,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if os.environ.get("GONGZHI_REQUIRE_POSTGRES") == "1" and _skipped:
         terminalreporter.write_line(
             f"CI requires every test to run; {len(_skipped)} skipped: " + ", ".join(_skipped[:20]), red=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_holiday_table_cache():
+    # The holiday table is cached per process; a test's load is rolled back with its transaction.
+    from gongzhi.core import workdays
+
+    workdays.forget_cache()
+    yield
+    workdays.forget_cache()

@@ -113,14 +113,22 @@ class ContactOut(serializers.ModelSerializer):
                   "created_at"]
 
 
-class ContactListCreateAPI(APIView):
-    @extend_schema(tags=["care"], parameters=[OpenApiParameter("household", int)], responses=ContactOut(many=True))
-    def get(self, request):
-        require_perm(request.user, "care.view_contactrecord")
-        rows = ContactRecord.objects.visible_to(request.user, "care.view_contactrecord")
-        if request.query_params.get("household", "").isdigit():
-            rows = rows.filter(household_id=int(request.query_params["household"]))
-        return Response(ContactOut(rows[:200], many=True).data)
+class ContactListCreateAPI(ListAPIView):
+    """Contact records in the caller's scope, newest first, paginated like every list."""
+
+    serializer_class = ContactOut
+
+    def get_queryset(self):
+        require_perm(self.request.user, "care.view_contactrecord")
+        rows = ContactRecord.objects.visible_to(self.request.user, "care.view_contactrecord").order_by(
+            "-contacted_at", "-id")
+        if self.request.query_params.get("household", "").isdigit():
+            rows = rows.filter(household_id=int(self.request.query_params["household"]))
+        return rows
+
+    @extend_schema(tags=["care"], parameters=[OpenApiParameter("household", int)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(tags=["care"], request=ContactIn, responses={201: ContactOut})
     def post(self, request):
@@ -151,13 +159,15 @@ class VisitIn(serializers.Serializer):
     note = serializers.CharField()
 
 
-@extend_schema(tags=["care"], responses=VisitOut(many=True))
-class VisitsDueAPI(APIView):
+@extend_schema(tags=["care"])
+class VisitsDueAPI(ListAPIView):
     """Open visits due within two weeks (overdue first) for the caller."""
 
-    def get(self, request):
-        require_perm(request.user, "care.change_visit")
-        return Response(VisitOut(selectors.visits_due(request.user), many=True).data)
+    serializer_class = VisitOut
+
+    def get_queryset(self):
+        require_perm(self.request.user, "care.change_visit")
+        return selectors.visits_due_queryset(self.request.user)
 
 
 @extend_schema(tags=["care"], request=VisitIn, responses=VisitOut)
@@ -193,15 +203,22 @@ class DecideIn(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ChangeListCreateAPI(APIView):
-    @extend_schema(tags=["care"], parameters=[OpenApiParameter("status", str, enum=["pending", "confirmed", "rejected"])],
-                   responses=ChangeOut(many=True))
-    def get(self, request):
-        require_perm(request.user, "care.view_archivechange")
-        rows = ArchiveChange.objects.visible_to(request.user, "care.view_archivechange")
-        if request.query_params.get("status") in ArchiveChange.Status.values:
-            rows = rows.filter(status=request.query_params["status"])
-        return Response(ChangeOut(rows[:200], many=True).data)
+class ChangeListCreateAPI(ListAPIView):
+    """Archive changes in the caller's scope, newest first, paginated like every list."""
+
+    serializer_class = ChangeOut
+
+    def get_queryset(self):
+        require_perm(self.request.user, "care.view_archivechange")
+        rows = ArchiveChange.objects.visible_to(self.request.user, "care.view_archivechange").order_by(
+            "-recorded_at", "-id")
+        if self.request.query_params.get("status") in ArchiveChange.Status.values:
+            rows = rows.filter(status=self.request.query_params["status"])
+        return rows
+
+    @extend_schema(tags=["care"], parameters=[OpenApiParameter("status", str, enum=["pending", "confirmed", "rejected"])])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(tags=["care"], request=ChangeIn, responses={201: ChangeOut})
     def post(self, request):
@@ -289,20 +306,22 @@ class PatrolProblemAPI(APIView):
 # village reports
 
 
-WatchOut = inline_serializer("WatchEntry", many=True, fields={
-    "household": serializers.IntegerField(), "code": serializers.CharField(),
-    "reasons": serializers.ListField(child=serializers.CharField()),
-})
+class WatchOut(serializers.Serializer):
+    household = serializers.IntegerField()
+    code = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
 
 
-@extend_schema(tags=["care"], responses=WatchOut)
-class WatchListAPI(APIView):
+@extend_schema(tags=["care"])
+class WatchListAPI(ListAPIView):
     """防返贫监测: the village's households on the return-to-poverty watch list, with reasons."""
 
-    def get(self, request, pk):
-        village = _village(request, pk, "care.view_watchevent")
-        return Response([{"household": h.pk, "code": h.code, "reasons": reasons}
-                         for h, reasons in selectors.watch_list(request.user, village=village)])
+    serializer_class = WatchOut
+
+    def get_queryset(self):  # computed from the facts, then paginated as a list
+        village = _village(self.request, self.kwargs["pk"], "care.view_watchevent")
+        return [{"household": h.pk, "code": h.code, "reasons": reasons}
+                for h, reasons in selectors.watch_list(self.request.user, village=village)]
 
 
 CoverageOut = inline_serializer("Coverage", {
@@ -321,7 +340,7 @@ class CoverageAPI(APIView):
         village = _village(request, pk, "registry.view_contactassignment")
         report = selectors.coverage(request.user, village=village)
         return Response({
-            "village": village.pk, "households": report.households, "uncovered": [h.pk for h in report.uncovered],
+            "village": village.pk, "households": report.households, "uncovered": list(report.uncovered.values_list("pk", flat=True)),  # ids only
             "persons": [{"person": pid, "name": name, "line": line, "households": n, "min": lim[0], "max": lim[1]}
                         for name, line, n, lim, pid in report.persons],
             "over_limit": [pid for *_rest, pid in report.over],

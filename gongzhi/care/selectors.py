@@ -44,6 +44,11 @@ def my_households(user, *, q: str = "", limit: int = 50):
 
 
 def visits_due(user, *, within_days: int = 14, limit: int = 50):
+    """The first ``limit`` of ``visits_due_queryset`` (the care home page's preview)."""
+    return list(visits_due_queryset(user, within_days=within_days)[:limit])
+
+
+def visits_due_queryset(user, *, within_days: int = 14):
     """Open visits in the user's scope, overdue first. A three-line person sees the visits of the
     plans they help with; a grid worker those of their grid."""
     today = timezone.localdate()
@@ -55,7 +60,7 @@ def visits_due(user, *, within_days: int = 14, limit: int = 50):
         mine = rows.filter(plan__helper_id=person_id)
         if mine.exists():
             rows = mine
-    return list(rows[:limit])
+    return rows
 
 
 def my_alerts(user, *, unread_only: bool = True):
@@ -129,8 +134,9 @@ def coverage(user, *, village: Region) -> Coverage:
     active = ContactAssignment.objects.visible_to(user, "registry.view_contactassignment").filter(
         village_id=village.pk, ended_on__isnull=True)
     report = Coverage(village=village, households=households.count())
-    report.uncovered = list(households.exclude(pk__in=active.values("household_id")).prefetch_related("members")
-                            .order_by("code")[:500])
+    # A queryset: the page and the API paginate it (gongzhi.core.pagination).
+    report.uncovered = (households.exclude(pk__in=active.values("household_id")).prefetch_related("members")
+                        .order_by("code"))
     limits = line_limits(village.county_id)
     counts = active.values("person_id", "person__name", "line").annotate(n=Count("pk")).order_by("person__name")
     for row in counts:
@@ -208,7 +214,7 @@ def _rate(row) -> float | None:
 def pending_changes(user, *, village: Region):
     return (ArchiveChange.objects.visible_to(user, "care.view_archivechange")
             .filter(village_id=village.pk, status=ArchiveChange.Status.PENDING)
-            .select_related("household", "person", "recorded_by").order_by("recorded_at"))
+            .select_related("household", "person", "recorded_by").order_by("recorded_at", "id"))
 
 
 @dataclass
@@ -252,9 +258,9 @@ def household_timeline(user, *, household: Household, limit: int = 200) -> list[
 # reception days
 
 
-def reception_sessions(user, *, limit: int = 30):
+def reception_sessions(user):
     return (ReceptionSession.objects.visible_to(user, "care.view_receptionsession").select_related("region")
-            .annotate(n=Count("suggestions")).order_by("-held_on", "-id")[:limit])
+            .annotate(n=Count("suggestions")).order_by("-held_on", "-id"))
 
 
 def reception_tally(user, *, year: int) -> dict:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gongzhi.core.pagination import paginate
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
 from gongzhi.registry.models import ContactAssignment, Grid, Household, PersonStatus, Region, RegionLevel
 
@@ -129,7 +130,8 @@ def visit(request, pk):
 @login_required
 def alerts(request):
     require_perm(request.user, "care.view_carealert")
-    return render(request, "care/alerts.html", {"alerts": selectors.my_alerts(request.user, unread_only=False)[:100]})
+    return render(request, "care/alerts.html",
+                  {"alerts": paginate(request, selectors.my_alerts(request.user, unread_only=False))})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def classes(request, pk):
     grid = request.GET.get("grid", "")
     rows = selectors.class_list(user, village=v, colour=colour if colour in selectors.COLOURS else "",
                                 grid_id=int(grid) if grid.isdigit() else None)
-    return render(request, "care/classes.html", {"village": v, "rows": rows[:500], "colour": colour,
+    return render(request, "care/classes.html", {"village": v, "rows": paginate(request, rows), "colour": colour,
                                                  "colour_names": COLOUR_ZH})
 
 
@@ -299,9 +301,11 @@ def classes(request, pk):
 def coverage(request, pk):
     user = request.user
     v = _village(request, pk, "registry.view_contactassignment")
+    report = selectors.coverage(user, village=v)
+    report.uncovered = paginate(request, report.uncovered, param="uncovered_page")
     return render(request, "care/coverage.html", {
-        "village": v, "report": selectors.coverage(user, village=v),
-        "assignments": selectors.active_assignments(user, village=v),
+        "village": v, "report": report,
+        "assignments": paginate(request, selectors.active_assignments(user, village=v)),
         "proposals": AssignmentProposal.objects.visible_to(user, "care.view_assignmentproposal")
         .filter(region=v)[:5],
         "can_propose": has_perm_anywhere(user, "care.add_assignmentproposal"),
@@ -356,14 +360,15 @@ def assignment_end(request, pk):
 @login_required
 def watch(request, pk):
     v = _village(request, pk, "care.view_watchevent")
-    return render(request, "care/watch.html", {"village": v, "rows": selectors.watch_list(request.user, village=v)})
+    return render(request, "care/watch.html",
+                  {"village": v, "rows": paginate(request, selectors.watch_list(request.user, village=v))})
 
 
 @login_required
 def changes(request, pk):
     v = _village(request, pk, "care.view_archivechange")
     return render(request, "care/changes.html", {
-        "village": v, "changes": selectors.pending_changes(request.user, village=v),
+        "village": v, "changes": paginate(request, selectors.pending_changes(request.user, village=v)),
         "can_decide": has_perm_anywhere(request.user, "care.confirm_archivechange"),
     })
 
@@ -417,7 +422,7 @@ def reception_list(request):
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() else timezone.localdate().year
     return render(request, "care/reception_list.html", {
-        "sessions": selectors.reception_sessions(user), "tally": selectors.reception_tally(user, year=year),
+        "sessions": paginate(request, selectors.reception_sessions(user)), "tally": selectors.reception_tally(user, year=year),
         "form": form if regions else None,
         "next_day": services.next_reception_day(regions[0].county_id) if regions else None,
     })

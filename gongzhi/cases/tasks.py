@@ -34,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core.audit import AuditAction, audit_record
-from gongzhi.core.workdays import add_working_time
+from gongzhi.core.workdays import add_working_time, warn_missing_calendar_years
 
 from . import notifications as notify
 from .choices import LEVEL_ORDER, LEVEL_RANK, CaseStatus, Level
@@ -94,6 +94,7 @@ def _each(queryset, marker: str, now: dt.datetime, condition: dict, act) -> int:
 def run_sweep(now: dt.datetime | None = None) -> dict:
     """One pass over every deadline. Returns how many warnings of each kind this worker sent."""
     now = now or timezone.now()
+    warn_missing_calendar_years(now)  # deadlines past 31 Dec need next year's holiday table
     soon = add_working_time(now, dt.timedelta(hours=getattr(settings, "GONGZHI_CASE_DUE_SOON_WORKING_HOURS", 24)))
     grace = dt.timedelta(hours=getattr(settings, "GONGZHI_CASE_ESCALATE_AFTER_WORKING_HOURS", 24))
     counts = {}

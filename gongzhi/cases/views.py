@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +30,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.core.pagination import page_size, paginate
 from gongzhi.core.scoping import access_object, has_perm_anywhere, holds_county, require_perm
+from gongzhi.core.services import LOAD_WORKDAY_CALENDAR
+from gongzhi.core.workdays import missing_calendar_years
 from gongzhi.registry.models import Region, RegionLevel
 
 from . import actions, notifications, page_selectors, selectors, services, statistics
@@ -42,7 +44,6 @@ from .forms import (
 )
 from .models import Case, CaseCategory, TimeLimitDefault
 
-PER_PAGE = 20
 QUEUE_PREVIEW = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -80,7 +81,8 @@ def home(request):
     open_count = (selectors.case_list(user=user, perm=DISPATCH).exclude(status="closed").count()
                   if can["workbench"] else None)
     return render(request, "cases/home.html", {"waiting": waiting, "ledgers": Ledger.choices, "can": can,
-                                               "open_count": open_count})
+                                               "open_count": open_count, "missing": missing_calendar_years(),
+                                               "can_load_calendar": has_perm_anywhere(user, LOAD_WORKDAY_CALENDAR)})
 
 
 @login_required
@@ -91,7 +93,7 @@ def case_list(request):
     require_perm(user, VIEW)
     form = CaseFilterForm(request.GET or None, user=user)
     cases = selectors.case_list(user=user, **form.filters())
-    page = Paginator(cases, PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, cases)
     return render(request, "cases/list.html", {"form": form, "page": page})
 
 
@@ -114,7 +116,7 @@ def workbench(request):
     titles = {key: str(title) for key, title in WORKBENCH_QUEUES}
     chosen = request.GET.get("queue")
     if chosen in titles:
-        page = Paginator(board[chosen], PER_PAGE).get_page(request.GET.get("page"))
+        page = paginate(request, board[chosen])
         return render(request, "cases/workbench_queue.html", {"page": page, "queue": chosen,
                                                                "title": titles[chosen]})
     queues = []
@@ -122,7 +124,7 @@ def workbench(request):
         rows = list(board[key][:QUEUE_PREVIEW + 1])
         queues.append({"key": key, "title": titles[key], "rows": rows[:QUEUE_PREVIEW],
                        "more": len(rows) > QUEUE_PREVIEW})
-    pending = list(board["pending_requests"].order_by("requested_at", "id")[:PER_PAGE])
+    pending = list(board["pending_requests"].order_by("requested_at", "id")[:page_size()])
     return render(request, "cases/workbench.html", {"counts": board["counts"], "queues": queues,
                                                      "pending_requests": pending})
 
@@ -133,7 +135,7 @@ def queue(request):
     acknowledge (报到) too."""
     user = request.user
     require_perm(user, HANDLE)
-    page = Paginator(selectors.handler_queue(user=user), PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.handler_queue(user=user))
     summonses = list(selectors.summons_queue(user=user)[:50])
     return render(request, "cases/queue.html", {"page": page, "summonses": summonses})
 
@@ -153,7 +155,7 @@ def secretary(request):
             timezone.localdate().year, (timezone.localdate().month - 1) // 3 + 1))))
     region = values["region"] if values["valid"] and "region" in request.GET else own
     ledgers = selectors.secretary_ledgers(user=user, region=region)
-    waiting = Paginator(selectors.secretary_queue(user=user), PER_PAGE).get_page(request.GET.get("page"))
+    waiting = paginate(request, selectors.secretary_queue(user=user))
     bulletin = statistics.compute_statistics(user=user, region=region, start=values["start"], end=values["end"],
                                              basic_weight=values["basic_weight"])
     export_query = urlencode({k: v for k, v in (
@@ -364,7 +366,7 @@ def attachment(request, pk):
 def inbox(request):
     unread_only = request.GET.get("unread") == "1"
     rows = notifications.notification_list(user=request.user, unread_only=unread_only)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, rows)
     return render(request, "cases/inbox.html", {"page": page, "unread_only": unread_only})
 
 

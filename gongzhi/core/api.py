@@ -12,12 +12,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.filters import BaseFilterBackend
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .masking import MASKERS, mask_field
+from .pagination import Pagination
 from .scoping import default_perm, has_perm_anywhere
 
 
@@ -56,12 +56,6 @@ def error_response(code: str, message: str, http_status=status.HTTP_400_BAD_REQU
 #   outside the caller's scope is simply absent: 404, the same answer as a missing row;
 # * writes never call ``serializer.save()``: input serializers only validate, and the view hands
 #   ``validated_data`` to a service (which re-checks scope in its transaction and audits).
-
-
-class Pagination(LimitOffsetPagination):
-    """The settings' LimitOffsetPagination with a ceiling, so ``?limit=`` cannot dump a county."""
-
-    max_limit = 500
 
 
 class ScopedPermission(IsAuthenticated):
@@ -190,7 +184,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
     scoped_manager = "objects"
     permission_classes = [ScopedPermission]
     filter_backends = [ListFilterBackend]
-    pagination_class = Pagination
+    pagination_class = Pagination  # gongzhi.core.pagination: one way for every list
     list_filters: tuple[ListFilter, ...] = ()
     list_actions: tuple[str, ...] = ("list",)  # actions that take ``list_filters``
     action_perms: dict[str, str] = {}

@@ -25,3 +25,33 @@ class AuditFilterForm(forms.Form):
                                choices=[("", _("All"))] + list(AuditAction.choices))
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class HolidayTableForm(forms.Form):
+    """A year (or several) of the holiday table: a file, or lines pasted from the notice."""
+
+    file = forms.FileField(label=_("File (.csv or .xlsx)"), required=False)
+    text = forms.CharField(label=_("Or paste lines"), required=False, widget=forms.Textarea(attrs={
+        "rows": 10, "placeholder": "2027-01-01,holiday,元旦\n2027-02-20,adjusted_workday,春节"}))
+
+    MAX_BYTES = 1024 * 1024
+
+    def clean(self):
+        from .holidays import CalendarFileError, parse_file, parse_text
+
+        data = super().clean()
+        upload, text = data.get("file"), (data.get("text") or "").strip()
+        if not upload and not text:
+            raise forms.ValidationError(_("Choose a file or paste the lines of the arrangement."))
+        try:
+            if upload:
+                if upload.size > self.MAX_BYTES:
+                    raise forms.ValidationError(_("The file is too large."))
+                data["parsed"] = parse_file(upload.read(), upload.name or "")
+                data["source"] = f"文件 {upload.name}"[:200]
+            else:
+                data["parsed"] = parse_text(text)
+                data["source"] = "粘贴"
+        except CalendarFileError as exc:
+            raise forms.ValidationError(exc.errors) from None
+        return data

@@ -57,3 +57,50 @@ class AuditLog(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
 
     scope_rule = ScopeRule(region=in_territory())
+
+
+class DayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Public holiday")
+    ADJUSTED_WORKDAY = "adjusted_workday", _("Make-up working day")
+
+
+class WorkdayCalendarYear(models.Model):
+    """One year of the State Council's holiday arrangement, as loaded (see ``core/workdays.py``).
+
+    A year is either here, with every holiday and make-up working day of that year, or missing —
+    then working days fall back to Monday–Friday and the home page and the sweep say so. The
+    arrangement is published each autumn; the county administrator loads it
+    (``core.load_workdaycalendar``) from a file or pasted lines, or ``gongzhi load_holidays FILE``.
+    """
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    source = models.CharField(max_length=200, blank=True)
+    loaded_at = models.DateTimeField(auto_now=True)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["year"]
+        permissions = [("load_workdaycalendar", "Can load the yearly holiday table")]
+        verbose_name = _("holiday table year")
+        verbose_name_plural = _("holiday table years")
+
+    def __str__(self):
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day that is not what its weekday says: a public holiday, or a make-up working day (调休上班)."""
+
+    calendar = models.ForeignKey(WorkdayCalendarYear, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(unique=True)
+    kind = models.CharField(max_length=16, choices=DayKind.choices)
+    name = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday table day")
+        verbose_name_plural = _("holiday table days")
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}"

@@ -1,9 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 
 from .forms import AuditFilterForm, object_type_suggestions
+from .pagination import paginate
 from .scoping import require_perm
 from .selectors import VIEW_AUDITLOG, audit_log_list
 
@@ -31,7 +31,7 @@ def audit_list(request):
     rows = audit_log_list(user=request.user, object_type=data.get("type", ""), object_id=data.get("id", ""),
                           actor=data.get("actor", ""), action=data.get("action", ""),
                           date_from=data.get("since"), date_to=data.get("until"))
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = paginate(request, rows)
     for row in page:
         name = OBJECT_PAGES.get(row.object_type)
         row.url = reverse(name, args=[row.object_id]) if name and row.object_id.isdigit() else ""

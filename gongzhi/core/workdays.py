@@ -1,10 +1,12 @@
 """Working days on the Chinese calendar.
 
 Time limits on residents' matters are counted in working days (工作日): public holidays do not
-count, and the make-up working days the State Council declares around them (调休上班, often a
-Saturday or Sunday) do. The table of holidays and make-up days comes from the maintained
-``chinesecalendar`` package (``import chinese_calendar``), updated every year when the State
-Council publishes the next year's arrangement.
+count, and the make-up working days the State Council declares around them (调休上班, always a
+Saturday or Sunday) do. The table of holidays and make-up days is data
+(``core.WorkdayCalendarYear`` and ``core.CalendarDay``): migration 0003 seeds it with every year
+the ``chinesecalendar`` package knows, and the county administrator loads each new year when the
+State Council publishes it in the autumn (the page ``/calendar/``, or ``gongzhi load_holidays
+FILE``; see ``gongzhi/core/holidays.py`` for the format).
 
 The model of time used here
 ---------------------------
@@ -19,13 +21,17 @@ project's time zone, ``settings.TIME_ZONE``). So:
   case is suspended (缓办) its clock stops: on resumption its deadlines move forward by exactly
   that much working time (``add_working_time(due, working_time_between(suspended, resumed))``).
 
-Years outside the library's table
----------------------------------
-``chinese_calendar`` knows only the years whose arrangement has been published (it raises
-``NotImplementedError`` for the others). For those years this module falls back to Monday–Friday
-working days with no public holidays, logs a warning once per year, and ``is_calendar_known``
-tells callers whether the answer is authoritative. Upgrading the package (``pip install -U
-chinesecalendar``) brings in the new year.
+Years missing from the table
+----------------------------
+For a year that has not been loaded this module falls back to Monday–Friday working days with
+no public holidays, logs a warning once per year, and ``is_calendar_known`` tells callers whether
+the answer is authoritative. From 1 November the next year counts as missing too
+(``missing_calendar_years``): the home page shows a warning and the deadline sweep logs one, so
+that deadlines set in December that run into January are counted on the right calendar.
+
+Caching: each year is read once per process into two sets (holidays, make-up days). Loading a
+year clears this process's cache at once; other processes notice within
+``CHECK_EVERY_SECONDS`` through a version number kept in Django's cache (Redis in production).
 
 Natural days (自然日) — used by the petition (信访) rules — are plain ``timedelta(days=n)`` and
 need nothing from this module beyond ``add_days(start, n, natural=True)``.
@@ -36,7 +42,8 @@ import datetime as dt
 import logging
 from functools import lru_cache
 
-import chinese_calendar
+import threading
+import time
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,23 @@ DAY = dt.timedelta(days=1)
 ZERO = dt.timedelta(0)
 # Adding working time walks day by day; no time limit in the platform comes near this.
 _MAX_DAYS_WALKED = 3660
+# How often a process asks the shared cache whether another process has loaded a year.
+CHECK_EVERY_SECONDS = 30
+_VERSION_KEY = "gongzhi:workdays:version"
+# Warn from this day (month, day) of a year when the next year's table is missing.
+WARN_NEXT_YEAR_FROM = (11, 1)
+
+
+class _Year:
+    __slots__ = ("holidays", "workdays")
+
+    def __init__(self, holidays: frozenset, workdays: frozenset):
+        self.holidays, self.workdays = holidays, workdays
+
+
+_lock = threading.Lock()
+_years: dict[int, _Year | None] = {}
+_state = {"checked": 0.0, "version": None}
 
 
 def _tz():
@@ -52,28 +76,116 @@ def _tz():
     return timezone.get_default_timezone()
 
 
+def _shared_version():
+    from django.core.cache import cache
+
+    try:
+        return cache.get(_VERSION_KEY)
+    except Exception:  # a cache outage must not stop deadlines being counted
+        logger.warning("cache unavailable: the holiday table may be up to date only in this process")
+        return _state["version"]
+
+
+def invalidate() -> None:
+    """Forget every cached year here, and tell the other processes to (the load service calls this)."""
+    from django.core.cache import cache
+
+    with _lock:
+        _years.clear()
+        _warn_unknown_year.cache_clear()
+    try:
+        cache.set(_VERSION_KEY, time.time_ns(), timeout=None)
+        _state["version"] = cache.get(_VERSION_KEY)
+    except Exception:
+        logger.warning("cache unavailable: other processes will see the new holiday table after a restart")
+    _state["checked"] = time.monotonic()
+
+
+def forget_cache() -> None:
+    """Forget this process's cached years only (tests call it between tests)."""
+    with _lock:
+        _years.clear()
+        _warn_unknown_year.cache_clear()
+    _state["checked"], _state["version"] = 0.0, None
+
+
+def _year(year: int) -> _Year | None:
+    now = time.monotonic()
+    if now - _state["checked"] > CHECK_EVERY_SECONDS:
+        version = _shared_version()
+        if version != _state["version"]:
+            with _lock:
+                _years.clear()
+            _state["version"] = version
+        _state["checked"] = now
+    try:
+        return _years[year]
+    except KeyError:
+        pass
+    from .models import CalendarDay, WorkdayCalendarYear
+
+    loaded = None
+    if WorkdayCalendarYear.objects.filter(year=year).exists():
+        holidays, workdays = set(), set()
+        for day, kind in CalendarDay.objects.filter(calendar__year=year).values_list("date", "kind"):
+            (holidays if kind == "holiday" else workdays).add(day)
+        loaded = _Year(frozenset(holidays), frozenset(workdays))
+    with _lock:
+        _years[year] = loaded
+    return loaded
+
+
 @lru_cache(maxsize=None)
 def _warn_unknown_year(year: int) -> None:
-    logger.warning("chinese_calendar has no holiday table for %s; counting Monday–Friday as working days", year)
+    logger.warning("the holiday table has no year %s; counting Monday–Friday as working days", year)
 
 
-@lru_cache(maxsize=8192)
 def is_calendar_known(day: dt.date) -> bool:
-    try:
-        chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return False
-    return True
+    return _year(day.year) is not None
 
 
-@lru_cache(maxsize=8192)
 def is_working_day(day: dt.date) -> bool:
     """True on ordinary weekdays and make-up working days; False on weekends and public holidays."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
+    year = _year(day.year)
+    if year is None:
         _warn_unknown_year(day.year)
         return day.weekday() < 5
+    if day in year.workdays:
+        return True
+    return day.weekday() < 5 and day not in year.holidays
+
+
+def _today() -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def missing_calendar_years(today: dt.date | None = None) -> list[int]:
+    """This year, and from 1 November next year, when their holiday table has not been loaded."""
+    today = today or _today()
+    wanted = [today.year]
+    if (today.month, today.day) >= WARN_NEXT_YEAR_FROM:
+        wanted.append(today.year + 1)
+    return [y for y in wanted if _year(y) is None]
+
+
+_warned_on: dict[tuple[dt.date, int], bool] = {}
+
+
+def warn_missing_calendar_years(now: dt.datetime | None = None) -> list[int]:
+    """Log (once a day per process) each year the sweep will count without its holiday table."""
+    from django.utils import timezone
+
+    today = timezone.localdate(now) if now is not None else _today()
+    missing = missing_calendar_years(today)
+    for year in missing:
+        if (today, year) not in _warned_on:
+            _warned_on[(today, year)] = True
+            logger.warning("the holiday table for %s has not been loaded: deadlines in %s count Monday–Friday; "
+                           "load the State Council's arrangement at /calendar/ or with `gongzhi load_holidays FILE`",
+                           year, year)
+    return missing
 
 
 def _local(value: dt.datetime) -> dt.datetime:
@@ -165,6 +277,7 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 
 
 __all__ = [
-    "add_days", "add_working_days", "add_working_time", "is_calendar_known", "is_working_day",
-    "next_working_day", "time_between", "working_days_between", "working_time_between",
+    "add_days", "add_working_days", "add_working_time", "forget_cache", "invalidate", "is_calendar_known",
+    "is_working_day", "missing_calendar_years", "next_working_day", "time_between", "warn_missing_calendar_years",
+    "working_days_between", "working_time_between",
 ]

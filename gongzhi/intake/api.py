@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from gongzhi.cases.models import Case
 from gongzhi.core.api import ScopedPermission, api_errors, error_response
+from gongzhi.core.pagination import paginated_response, paginated_schema, pagination_parameters
 from gongzhi.core.scoping import access_object
 from gongzhi.registry.models import Grid, Person, Region, RegionLevel
 
@@ -243,8 +244,9 @@ class ClusterListAPI(_PermAPI):
 
     @extend_schema(operation_id="intake_clusters", parameters=[
         OpenApiParameter("days", OpenApiTypes.INT, description="period ending now (default 90, at most 366)"),
-        OpenApiParameter("min", OpenApiTypes.INT, description="at least this many cases (default 3)")],
-        responses={200: ClusterSerializer(many=True), **api_errors(400, 401, 403)})
+        OpenApiParameter("min", OpenApiTypes.INT, description="at least this many cases (default 3)"),
+        *pagination_parameters()],
+        responses={200: paginated_schema(ClusterSerializer, "PaginatedClusterList"), **api_errors(400, 401, 403)})
     def get(self, request):
         try:
             days = int(request.query_params.get("days", "90"))
@@ -254,5 +256,6 @@ class ClusterListAPI(_PermAPI):
         if not (1 <= days <= 366) or not (2 <= minimum <= 1000):
             return error_response("invalid", "days 应在1到366之间，min 应在2到1000之间")
         end = timezone.now()
-        rows = duplicates.clusters(user=request.user, start=end - dt.timedelta(days=days), end=end, min_cases=minimum)
-        return Response(ClusterSerializer(rows, many=True).data)
+        rows = duplicates.ClusterPages(user=request.user, start=end - dt.timedelta(days=days), end=end,
+                                       min_cases=minimum)
+        return paginated_response(request, rows, ClusterSerializer, view=self)

@@ -145,14 +145,18 @@ def duplicate_candidates(*, user, case: Case, perm: str = VIEW, limit: int = 5) 
     return duplicates_for_many(user=user, cases=[case], perm=perm, limit=limit)[case.pk]
 
 
-def merge_queue(*, user, limit: int = 50):
-    """The dispatcher's acceptance queue with likely duplicates: cases waiting to be accepted
-    (only those may be merged away) in the user's dispatch scope, oldest first."""
-    waiting = list(
-        Case.objects.visible_to(user, "cases.dispatch_case")
-        .filter(status__in=[CaseStatus.REGISTERED, CaseStatus.PENDING_INSTRUCTION])
-        .select_related("category", "region", "grid").order_by("received_at", "pk")[:limit]
-    )
+def merge_queue_waiting(*, user):
+    """Cases waiting to be accepted (only those may be merged away) in the user's dispatch scope,
+    oldest first — the queryset the page paginates before suggestions are computed for one page."""
+    return (Case.objects.visible_to(user, "cases.dispatch_case")
+            .filter(status__in=[CaseStatus.REGISTERED, CaseStatus.PENDING_INSTRUCTION])
+            .select_related("category", "region", "grid").order_by("received_at", "pk"))
+
+
+def merge_queue(*, user, limit: int = 50, cases=None):
+    """The dispatcher's acceptance queue with likely duplicates: ``cases`` (one page of
+    ``merge_queue_waiting``) or its first ``limit``, each with its suggestions."""
+    waiting = list(cases) if cases is not None else list(merge_queue_waiting(user=user)[:limit])
     suggestions = duplicates_for_many(user=user, cases=waiting, perm="cases.dispatch_case")
     return [(case, suggestions[case.pk]) for case in waiting]
 
@@ -185,19 +189,25 @@ def _region_column(region: Region) -> str:
     return {1: "county_id", 2: "town_id", 3: "village_id"}.get(region.level, "region_id")
 
 
-def clusters(*, user, start: dt.datetime | None = None, end: dt.datetime | None = None, region: Region | None = None,
-             min_cases: int | None = None, limit: int = 100, with_cases: int = 20) -> list[Cluster]:
-    """Repeated matters: (village, grid, category) groups with at least ``min_cases`` cases received
-    in [start, end) — most cases first. Four queries."""
+def _cluster_queries(*, user, start, end, region, min_cases):
     end = end or timezone.now()
     start = start or end - dt.timedelta(days=90)
     min_cases = min_cases or conf.cluster_min_cases()
     qs = Case.objects.visible_to(user, VIEW).filter(received_at__gte=start, received_at__lt=end)
     if region is not None:
         qs = qs.filter(**{_region_column(region): region.pk})
-    rows = list(qs.order_by().values("village_id", "grid_id", "category_id").annotate(
+    groups = qs.order_by().values("village_id", "grid_id", "category_id").annotate(
         n=Count("pk"), open=Count("pk", filter=~Q(status=CaseStatus.CLOSED)), first=Min("received_at"),
-        latest=Max("received_at")).filter(n__gte=min_cases).order_by("-n", "-latest")[:limit])
+        latest=Max("received_at")).filter(n__gte=min_cases)
+    return qs, groups
+
+
+def clusters(*, user, start: dt.datetime | None = None, end: dt.datetime | None = None, region: Region | None = None,
+             min_cases: int | None = None, limit: int = 100, offset: int = 0, with_cases: int = 20) -> list[Cluster]:
+    """Repeated matters: (village, grid, category) groups with at least ``min_cases`` cases received
+    in [start, end) — most cases first, ``limit`` of them from ``offset``. Four queries."""
+    qs, groups = _cluster_queries(user=user, start=start, end=end, region=region, min_cases=min_cases)
+    rows = list(groups.order_by("-n", "-latest", "village_id", "grid_id", "category_id")[offset:offset + limit])
     if not rows:
         return []
     villages = Region.objects.select_related("parent").in_bulk({r["village_id"] for r in rows if r["village_id"]})
@@ -217,3 +227,25 @@ def clusters(*, user, start: dt.datetime | None = None, end: dt.datetime | None 
             if cluster is not None and len(cluster.cases) < with_cases:
                 cluster.cases.append(case)
     return out
+
+
+class ClusterPages:
+    """``clusters`` as a sequence the one paginator (gongzhi.core.pagination) can page, for the
+    page and the API alike: ``count()`` is one query, a slice is one ``clusters`` call."""
+
+    def __init__(self, **query):
+        self.query = query
+
+    def count(self) -> int:
+        return _cluster_queries(**{k: self.query.get(k) for k in ("user", "start", "end", "region", "min_cases")}
+                                )[1].count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            raise TypeError("ClusterPages is sliced, not indexed")
+        start = item.start or 0
+        stop = item.stop if item.stop is not None else start + 100
+        return clusters(**self.query, offset=start, limit=max(0, stop - start))

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case
+from gongzhi.core.pagination import paginate
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
 from gongzhi.registry.models import Region, RegionLevel
 
@@ -297,7 +298,9 @@ def case_receipt(request, pk: int):
 @require_GET
 def merge_queue(request):
     require_perm(request.user, DISPATCH)
-    return render(request, "intake/queue.html", {"rows": duplicates.merge_queue(user=request.user)})
+    page = paginate(request, duplicates.merge_queue_waiting(user=request.user))
+    page.object_list = duplicates.merge_queue(user=request.user, cases=page.object_list)
+    return render(request, "intake/queue.html", {"rows": page})
 
 
 @login_required
@@ -336,7 +339,8 @@ def cluster_list(request):
     except ValueError:
         minimum = conf.cluster_min_cases()
     end = timezone.now()
-    rows = duplicates.clusters(user=request.user, start=end - dt.timedelta(days=days), end=end, min_cases=minimum)
+    rows = paginate(request, duplicates.ClusterPages(user=request.user, start=end - dt.timedelta(days=days), end=end,
+                                                     min_cases=minimum))
     return render(request, "intake/clusters.html", {"clusters": rows, "days": days, "minimum": minimum,
                                                     "periods": PERIODS})
 

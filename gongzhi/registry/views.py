@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -17,13 +16,17 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.models import ScopeKind
 from gongzhi.accounts.selectors import user_assignments
+from gongzhi.core.pagination import paginate
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
+from gongzhi.core.services import LOAD_WORKDAY_CALENDAR
+from gongzhi.core.workdays import missing_calendar_years
 
 from . import selectors, services
 from .coverage import coverage_report
 from .forms import RevealForm, SearchForm
 from .models import Grid, Household, Person, Region, RegionLevel
 
+# Smaller pages than the setting (core/pagination.py) where each row is a card with its members.
 HOUSEHOLDS_PER_PAGE = 30
 RESULTS_PER_PAGE = 20
 
@@ -55,6 +58,9 @@ def home(request):
         if any(a.role.scope_kind == ScopeKind.CONTACTS for a in assignments) else [],
         "links": links,
         "form": SearchForm(),
+        # A missing holiday table silently shifts deadlines: everyone who works to deadlines sees it.
+        "missing": missing_calendar_years(),
+        "can_load_calendar": has_perm_anywhere(user, LOAD_WORKDAY_CALENDAR),
     })
 
 
@@ -91,7 +97,7 @@ def grid_detail(request, pk):
     grid = access_object(Grid.objects.select_related("region", "parent", "head", "worker"), request.user,
                          selectors.VIEW_GRID, pk=pk)
     page = selectors.grid_page(user=request.user, grid=grid)
-    households = Paginator(page.households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))
+    households = paginate(request, page.households, HOUSEHOLDS_PER_PAGE)
     return render(request, "registry/grid_detail.html", {"page": page, "grid": grid, "households": households})
 
 
@@ -166,8 +172,7 @@ def search(request):
     persons = households = None
     household_total = 0
     if query:
-        persons = Paginator(selectors.person_search(user=user, query=query), RESULTS_PER_PAGE).get_page(
-            request.GET.get("page"))
+        persons = paginate(request, selectors.person_search(user=user, query=query), RESULTS_PER_PAGE)
         if persons.number == 1:
             found = selectors.household_search(user=user, query=query)
             households = list(found[:RESULTS_PER_PAGE])

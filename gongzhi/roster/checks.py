@@ -57,20 +57,34 @@ def territory(village: Region) -> dict:
 
 
 class _RegionRefs:
-    """Resolves 所属村组: the village itself or one of its villager groups, by code or name."""
+    """Resolves 所属村组: the village itself or one of its villager groups, by code or name.
+
+    Villages write a group many ways — 1组, 一组, 01组, 第一村民小组, 新坪村一组 — so besides the exact
+    code and name a group is also found by its number (``parsing.villager_group_number``, read
+    from the registered group's own name the same way). Two registered groups with the same
+    number make that number ambiguous; their codes still work.
+    """
 
     def __init__(self, village: Region):
         self.village = village
         self.by_key: dict[str, Region | None] = {village.code: village, village.name: village}
+        self.by_number: dict[int, Region | None] = {}
         for group in selectors.village_groups(village=village):
             self.by_key[group.code] = group
             # A name shared by two groups is ambiguous (None); codes never are.
             self.by_key[group.name] = None if group.name in self.by_key else group
+            number = parsing.villager_group_number(group.name, village.name)
+            if number is not None:
+                self.by_number[number] = None if number in self.by_number else group
 
     def resolve(self, text: str) -> Region:
-        if text not in self.by_key:
-            raise CellError(f"所属村组“{text}”不是{self.village.name}或其下的村民小组")
-        region = self.by_key[text]
+        if text in self.by_key:
+            region = self.by_key[text]
+        else:
+            number = parsing.villager_group_number(text, self.village.name)
+            if number is None or number not in self.by_number:
+                raise CellError(f"所属村组“{text}”不是{self.village.name}或其下的村民小组")
+            region = self.by_number[number]
         if region is None:
             raise CellError(f"所属村组“{text}”有重名，请填写村民小组的区划代码")
         return region
@@ -93,6 +107,7 @@ class _Line:
     household: dict = field(default_factory=dict)  # household columns with a value on this row
     errors: list[str] = field(default_factory=list)
     relation_ok: bool = True
+    group_text: str = ""  # the 所属村组 cell as written (even when it did not resolve)
 
 
 def _parse(errors: list[str], parser, value):
@@ -168,6 +183,7 @@ def _household_lines(table: parsing.Table, village: Region, refs: _RegionRefs) -
             errors.append("家庭住址过长（最多200个字）")
         household_value("grid", parsing.clean_code)  # resolved against the database later
         household_value("group", lambda v: refs.resolve(parsing.clean_code(v)))
+        line.group_text = parsing.clean_code(cells.get("group"))
         household_value("annual_income", _income)
         household_value("poverty_status", parsing.parse_poverty)
         household_value("peaceful_years", parsing.parse_years)
@@ -277,7 +293,24 @@ def _differs(a, b) -> bool:
     return a != b
 
 
-def _household_target(code, values, existing, ctx, errors, first_row) -> tuple[Household, list[str]]:
+def group_address(group: Region, village: Region) -> str:
+    """新坪村一组 for the group 一组 of 新坪村: the address of a household whose roster has none."""
+    return group.name if group.name.startswith(village.name) else f"{village.name}{group.name}"
+
+
+def _address_note(plan: HouseholdPlan, present: set[str]) -> list[str]:
+    if "address" in present:
+        return []
+    created = [item for item in plan.households if item.existing is None]
+    if not created:
+        return ["文件没有“家庭住址”列：已登记住户的住址保持不变。"]
+    example = created[0].target.address
+    return [f"文件没有“家庭住址”列：{len(created)}户新建住户的住址暂用所属村民小组名称（如“{example}”），"
+            f"已登记住户的住址保持不变；导入后请补充门牌号。"]
+
+
+def _household_target(code, values, existing, ctx, errors, first_row,
+                      group_written: bool = False) -> tuple[Household, list[str]]:
     present, village = ctx.present, ctx.village
     if existing is not None:
         target = copy.copy(existing)
@@ -289,7 +322,15 @@ def _household_target(code, values, existing, ctx, errors, first_row) -> tuple[H
         if not target.address:
             errors[first_row].append("新建住户须填写家庭住址" if existing is None else "家庭住址不能为空")
     elif existing is None:
-        errors[first_row].append("新建住户须填写家庭住址")
+        # A roster without a 家庭住址 column (many villages keep only the group): the address falls
+        # back to the villager group, and the report says so (``_address_note``).
+        group = values.get("group")
+        if group is not None and group.level == RegionLevel.GROUP:
+            target.address = group_address(group, village)
+        elif group is None and group_written:
+            pass  # the 所属村组 cell is wrong and already reported on its row
+        else:
+            errors[first_row].append("文件没有“家庭住址”列：新建住户须填写所属村组（住址暂用村民小组名称）")
     if "grid" in present:
         target.grid = values.get("grid")
     if "annual_income" in present:
@@ -309,7 +350,9 @@ def _household_target(code, values, existing, ctx, errors, first_row) -> tuple[H
         target.region = village
     for column, value in territory(village).items():
         setattr(target, column, value)
-    errors[first_row].extend(_fields_clean(target, ["region", "grid", "county", "town", "village"]))
+    # An empty address has been reported in words above; the model's "此字段不能为空" would repeat it.
+    exclude = ["region", "grid", "county", "town", "village"] + ([] if target.address else ["address"])
+    errors[first_row].extend(_fields_clean(target, exclude))
     changed = []
     if existing is not None:
         for name in ("address", "grid", "region", "annual_income", "poverty_status", "peaceful_family_years"):
@@ -394,7 +437,8 @@ def _plan_households(lines: list[_Line], ctx: _HouseholdContext, include: set[st
                     errors[heads[0].row].append(
                         f"该户已有户主{member.name}（本文件未列出）；如要更换户主，请把原户主也列入本户并修改其与户主关系")
 
-        target, changed = _household_target(code, values, existing, ctx, errors, first.row)
+        target, changed = _household_target(code, values, existing, ctx, errors, first.row,
+                                            group_written=any(line.group_text for line in group))
         item = _HouseholdItem(code=code, lines=group, existing=existing, target=target, changed=changed)
         households.append(item)
 
@@ -498,6 +542,7 @@ def _check_households(table: parsing.Table, village: Region, report: Report):
     report.changes = _household_changes(plan)
     if not report.errors:
         report.valid_only = report.plan
+        report.notes += _address_note(plan, ctx.present)
         return plan, plan
     units = {line.row: line.code for line in lines}
     bad_rows = {e.row: e.messages for e in report.errors}
@@ -507,6 +552,7 @@ def _check_households(table: parsing.Table, village: Region, report: Report):
     report.valid_only = _household_counts(valid_plan, rows=len(lines) - skipped_rows, skipped_rows=skipped_rows,
                                           skipped=skipped)
     report.changes = _household_changes(valid_plan)
+    report.notes += _address_note(valid_plan, ctx.present)
     return plan, valid_plan
 
 
@@ -731,6 +777,7 @@ def check(*, actor, village: Region, kind: str, filename: str, content: bytes):
         return report, None, None
     report.sheet, report.header_row, report.ignored_headers = table.sheet, table.header_row, table.ignored_headers
     report.rows_read = len(table.rows)
+    report.skipped_lines = table.skipped
     if kind == RosterKind.HOUSEHOLDS:
         plan, valid_plan = _check_households(table, village, report)
     else:

@@ -32,7 +32,9 @@ class Column:
 
 HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column("household_code", "户号", ("户编号", "户主编号", "家庭户号", "家庭编号", "户口编号"), required=True, text=True),
-    Column("address", "家庭住址", ("住址", "地址", "家庭地址", "现住址", "居住地址"), required=True),
+    # Not required: a roster without addresses imports when each household's group is given
+    # (checks._household_target falls back to the group and the report says so).
+    Column("address", "家庭住址", ("住址", "地址", "家庭地址", "现住址", "居住地址", "家庭详细住址")),
     Column("grid", "所属网格", ("网格", "所在网格", "网格编码", "网格编号"), text=True),
     Column("group", "所属村组", ("村组", "村民小组", "所属小组", "小组", "组别", "所属村民小组"), text=True),
     Column("annual_income", "家庭年收入", ("年收入", "家庭收入", "家庭年纯收入", "年纯收入")),

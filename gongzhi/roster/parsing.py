@@ -13,7 +13,8 @@ What the reader tolerates (a village's real spreadsheet):
 * merged cells in .xlsx (a household's address merged over its members' rows): every cell of a
   merged range reads the range's value;
 * blank rows anywhere, rows with nothing in the known columns (a template's pre-numbered empty
-  rows), and note/footer lines with a single filled cell (填表人：…);
+  rows), and footer lines under the table (填表人：… 审核：…, 合计, 制表日期：…) — footers are not
+  data: they are left out and listed in the report with the reason (``Table.skipped``);
 * full-width digits and letters, stray and full-width spaces, lowercase x in ID numbers, phones
   and ID numbers that Excel stored as numbers or in scientific notation, dates as Excel dates,
   Excel serial numbers or text (2024-01-02, 2024/1/2, 2024.1.2, 2024年1月2日, 20240102).
@@ -69,6 +70,7 @@ class Table:
     columns: list[str]  # canonical keys present, in file order
     ignored_headers: list[str]
     rows: list[Row] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # [{"row", "text", "reason"}] footers left out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,15 +231,89 @@ def read_table(content: bytes, filename: str, kind: str) -> Table:
         if not filled:
             continue
         values = {key: (raw[col] if col < len(raw) else None) for key, col in positions.items()}
-        if all(_is_blank(v) for v in values.values()):
-            continue  # nothing in the known columns: a note, a footer, a pre-numbered empty row (序号)
-        if len(filled) == 1 and isinstance(filled[0], str) and re.match(
-                r"^\s*(填表|制表|填报|审核|负责人|备注|说明|注[:：]|合计|总计)", filled[0]):
+        reason = footer_reason(filled)
+        if reason:
+            table.skipped.append({"row": offset, "text": "　".join(clean_text(c) for c in filled)[:120],
+                                  "reason": reason})
             continue
+        if all(_is_blank(v) for v in values.values()):
+            continue  # nothing in the known columns: a pre-numbered empty row (序号 only)
         table.rows.append(Row(number=offset, values=values))
     if not table.rows:
         raise RosterFileError(f"文件中没有数据行（表头在第{table.header_row}行）")
     return table
+
+
+# Footers under a village's table: who filled it in and who checked it (填表人：张三　审核：李四),
+# when, stamps, and the totals row. A data row never starts with one of these words.
+_SIGNATURE = re.compile(r"^(填表人?|制表人?|填报人?|统计人?|审核人?|审批人?|复核人?|负责人|主管|经办人|村支书|村主任|"
+                        r"签字|签名|盖章|（?公章）?|填表日期|制表日期|填报日期|统计日期|日期)\s*[:：]")
+_TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|共\s*计)")
+_NOTE = re.compile(r"^(备注|说明|注)\s*[:：]")
+
+
+def footer_reason(filled: list) -> str:
+    """Why a row under the header is a footer, not data ("" when it is data)."""
+    texts = [clean_text(c) for c in filled if isinstance(c, str)]
+    if not texts:
+        return ""
+    first = clean_text(filled[0]) if isinstance(filled[0], str) else ""
+    if first and _TOTAL.match(first):
+        return "合计行，不是住户数据"
+    signatures = [t for t in texts if _SIGNATURE.match(t)]
+    if signatures and (len(signatures) == len(texts) or _SIGNATURE.match(first)):
+        return "表尾签字栏（填表人、审核人、日期等），不是住户数据"
+    if len(filled) == 1 and first and _NOTE.match(first):
+        return "表尾备注，不是住户数据"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# villager groups: 1组, 一组, 01组, 十一组, 新坪村一组, 第一村民小组 are one group
+
+_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+           "九": 9, "壹": 1, "贰": 2, "叁": 3, "肆": 4, "伍": 5, "陆": 6, "柒": 7, "捌": 8, "玖": 9}
+_GROUP = re.compile(r"^第?([0-9]+|[〇零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]+)"
+                    r"(?:村民小组|村民组|小组|组|队|社)?$")
+
+
+def chinese_number(text: str) -> int | None:
+    """一 → 1, 十一 → 11, 二十 → 20, 二十三 → 23, 一〇 → 10 (up to 99); None if not a number."""
+    text = text.replace("拾", "十")
+    if not text or any(c not in _DIGITS and c != "十" for c in text):
+        return None
+    if "十" not in text:
+        value = 0
+        for c in text:
+            value = value * 10 + _DIGITS[c]
+        return value or None
+    tens, _ten, ones = text.partition("十")
+    if "十" in ones or len(tens) > 1 or len(ones) > 1:
+        return None
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+
+
+def _village_prefixes(village_name: str) -> list[str]:
+    name = clean_code(village_name)
+    short = re.sub(r"(村民委员会|居民委员会|村委会|居委会|社区|村)$", "", name)
+    return sorted({p for p in (name, short, short + "村") if p}, key=len, reverse=True)
+
+
+def villager_group_number(value, village_name: str = "") -> int | None:
+    """The number of a villager group as villages write it; None if the text is not one."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() and value > 0 else None
+    text = clean_code(value)
+    for prefix in _village_prefixes(village_name) if village_name else ():
+        if text.startswith(prefix) and len(text) > len(prefix):
+            text = text[len(prefix):]
+            break
+    match = _GROUP.match(text)
+    if not match:
+        return None
+    number = match.group(1)
+    result = int(number) if number.isdigit() else chinese_number(number)
+    return result if result and result > 0 else None
 
 
 # ---------------------------------------------------------------------------------------------

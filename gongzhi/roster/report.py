@@ -58,6 +58,8 @@ class Report:
     plan: Plan = field(default_factory=Plan)  # importing everything (only possible without errors)
     valid_only: Plan = field(default_factory=Plan)  # importing only the valid rows' households
     changes: list[dict] = field(default_factory=list)  # [{"row", "what", "fields"}] of updates
+    skipped_lines: list[dict] = field(default_factory=list)  # [{"row", "text", "reason"}] footers, not data
+    notes: list[str] = field(default_factory=list)  # what the import assumed (address from the group …)
     applied: dict | None = None  # {"mode", "at", "plan"} once imported
 
     @property
@@ -107,6 +109,12 @@ class Report:
             "row": self.header_row, "read": self.rows_read, "valid": self.rows_valid, "invalid": self.rows_invalid})
         if self.ignored_headers:
             lines.append(_("Columns not used: %(cols)s") % {"cols": "、".join(self.ignored_headers)})
+        lines.extend(self.notes)
+        if self.skipped_lines:
+            lines.append(_("Rows left out (not data):"))
+            for line in self.skipped_lines:
+                lines.append(_("  Row %(row)s: %(why)s（%(text)s）") % {
+                    "row": line["row"], "why": line["reason"], "text": line["text"]})
         lines.append(self._plan_text(self.plan if not self.has_errors else self.valid_only,
                                      valid_only=self.has_errors))
         if self.errors:

@@ -42,9 +42,10 @@ def batch_get(*, user, pk) -> ImportBatch:
     return access_object(ImportBatch.objects.select_related("village", "uploaded_by"), user, IMPORT_PERM, pk=pk)
 
 
-def batch_list(*, user, limit: int = 20) -> list[ImportBatch]:
-    return list(ImportBatch.objects.visible_to(user, IMPORT_PERM)
-                .select_related("village", "uploaded_by").defer("content")[:limit])
+def batch_list(*, user) -> QuerySet[ImportBatch]:
+    """The user's import batches, newest first (the upload page paginates them)."""
+    return (ImportBatch.objects.visible_to(user, IMPORT_PERM)
+            .select_related("village", "uploaded_by").defer("content").order_by("-created_at", "-id"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from gongzhi.core.pagination import paginate
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
 from gongzhi.registry.models import Region, RegionLevel
 
@@ -66,7 +67,7 @@ def upload(request):
             initial["kind"] = request.GET["kind"]
         form = UploadForm(villages=villages, initial=initial)
     return render(request, "roster/upload.html", {
-        "form": form, "villages": villages, "batches": selectors.batch_list(user=user),
+        "form": form, "villages": villages, "batches": paginate(request, selectors.batch_list(user=user)),
         "max_bytes": settings.ROSTER_MAX_UPLOAD_BYTES,
         "household_headers": [c.header for c in HOUSEHOLD_COLUMNS], "grid_headers": [c.header for c in GRID_COLUMNS],
     })

@@ -4,7 +4,7 @@ import yaml
 from django.core.management import call_command
 
 EXPECTED_PATHS = {
-    "/api/auth/token/", "/api/me/",
+    "/api/", "/api/auth/token/", "/api/me/",
     "/api/regions/", "/api/regions/{id}/", "/api/regions/{id}/children/",
     "/api/grids/", "/api/grids/{id}/",
     "/api/households/", "/api/households/{id}/",

@@ -19,6 +19,8 @@ from gongzhi.core.workdays import (
     working_days_between, working_time_between,
 )
 
+pytestmark = pytest.mark.django_db  # the holiday table is data (core.CalendarDay)
+
 TZ = ZoneInfo("Asia/Shanghai")
 D = dt.date
 

@@ -62,6 +62,20 @@ def test_duplicates_merge_and_clusters(iw, api):
     again = client.post(f"/api/intake/cases/{b['id']}/merge/", {"primary": a["id"]}, format="json")
     assert again.status_code == 400
     client.post("/api/intake/cases/", body(iw, description="路灯又坏了"), format="json")
-    clusters = client.get("/api/intake/clusters/?days=30&min=3").json()
+    clusters = client.get("/api/intake/clusters/?days=30&min=3").json()["results"]
     assert clusters[0]["count"] == 3 and clusters[0]["category"] == "demand-small-matter"
     assert client.get("/api/intake/clusters/?days=abc").status_code == 400
+
+
+def test_clusters_are_paginated_like_every_list(iw, api, settings):
+    settings.GONGZHI_PAGE_SIZE = 1
+    client = api("town_dispatcher_a")
+    for grid in ("A1-1", "A1-2"):
+        for i in range(2):
+            assert client.post("/api/intake/cases/", body(iw, grid=iw.grids[grid].pk, description=f"{grid}路灯坏了{i}"),
+                               format="json").status_code == 201
+    first = client.get("/api/intake/clusters/?days=30&min=2").json()
+    assert first["count"] == 2 and len(first["results"]) == 1 and first["next"]
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 1 and second["next"] is None
+    assert {first["results"][0]["grid"], second["results"][0]["grid"]} == {iw.grids["A1-1"].pk, iw.grids["A1-2"].pk}

@@ -161,3 +161,17 @@ def test_the_web_round_trip(world, login, fmt):
     confirm(client, ImportBatch.objects.get(), "all")
     assert ImportBatch.objects.get().report["applied"]["plan"]["persons"]["unchanged"] == 4
     assert io.BytesIO(content).getbuffer().nbytes > 0
+
+
+def test_the_recent_imports_are_paginated_with_the_one_pager(world, login, settings):
+    settings.GONGZHI_PAGE_SIZE = 2
+    client = login(world.user("village_secretary_a1"))
+    for i in range(3):
+        rows = [["户号", "家庭住址", "姓名", "身份证号", "与户主关系"],
+                [f"PG-{i}", "五一村一组1号", f"甲{i}", pid(dt.date(1961, 1, 1 + i), 71 + 2 * i), "户主"]]
+        upload(client, world, xlsx_bytes(rows), name=f"第{i}批.xlsx")
+    first = client.get(reverse("roster:upload"))
+    assert [b.filename for b in first.context["batches"]] == ["第2批.xlsx", "第1批.xlsx"]
+    assert "第 1 页，共 2 页" in first.content.decode()
+    second = client.get(reverse("roster:upload"), {"page": 2})
+    assert [b.filename for b in second.context["batches"]] == ["第0批.xlsx"]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import calendar_views
+
+app_name = "calendar"
+urlpatterns = [
+    path("", calendar_views.calendar_years, name="years"),
+]
