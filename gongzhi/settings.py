@@ -263,3 +263,26 @@ if SECRET_KEY == DEMO_SECRET_KEY and not (GONGZHI_DEMO_MODE or GONGZHI_TESTING):
         "GONGZHI_SECRET_KEY is not set: refusing to start on a real database with the demo key "
         "(未设置 GONGZHI_SECRET_KEY，不能用演示密钥连接正式数据库). Set GONGZHI_SECRET_KEY to a long random "
         "value (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or GONGZHI_DEMO=1 for a demo.")
+
+# Content-Security-Policy on every response (django-csp). Pages load scripts and styles from our
+# own static files only: no inline <script>, <style> or style="…" (tests/core/test_csp.py scans
+# the templates); a script that must be inline carries the request's nonce (``request.csp_nonce``).
+# The API docs page (Swagger UI) gets a wider policy in gongzhi/urls.py.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],  # data: the empty favicon; blob: photo previews
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
