@@ -286,3 +286,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+
+# Unconfirmed roster uploads hold ID numbers: the retention sweep deletes them after the county's
+# setting (gongzhi.roster.RosterSettings, default 7 days).
+CELERY_BEAT_SCHEDULE["roster-purge-unconfirmed"] = {"task": "roster.purge_unconfirmed", "schedule": 3600.0}
