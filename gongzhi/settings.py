@@ -290,3 +290,10 @@ CONTENT_SECURITY_POLICY = {
 # Unconfirmed roster uploads hold ID numbers: the retention sweep deletes them after the county's
 # setting (gongzhi.roster.RosterSettings, default 7 days).
 CELERY_BEAT_SCHEDULE["roster-purge-unconfirmed"] = {"task": "roster.purge_unconfirmed", "schedule": 3600.0}
+
+# Open311 GeoReport v2 (plain Django views) described in the OpenAPI schema too, so clients and the
+# schema fuzzer (tests/api/test_schemathesis.py) find it there.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "gongzhi.intake.open311.schema.add_open311",
+]
