@@ -32,6 +32,9 @@ from pathlib import Path
 
 import psycopg
 
+# The benchmarks run the demo settings on PostgreSQL: the demo SECRET_KEY is allowed there.
+os.environ.setdefault("GONGZHI_DEMO", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 GONGZHI = str(ROOT / ".venv" / "bin" / "gongzhi")
 

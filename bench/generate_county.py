@@ -22,6 +22,9 @@ from pathlib import Path
 
 import psycopg
 
+# The benchmarks run the demo settings on PostgreSQL: the demo SECRET_KEY is allowed there.
+os.environ.setdefault("GONGZHI_DEMO", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ["registry_region", "registry_grid", "registry_household", "registry_person",
           "registry_householdmembership", "registry_department", "registry_hostunit",

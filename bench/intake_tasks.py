@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
+# The benchmarks run the demo settings on PostgreSQL: the demo SECRET_KEY is allowed there.
+os.environ.setdefault("GONGZHI_DEMO", "1")
 
 import django  # noqa: E402
 

@@ -7,13 +7,17 @@ Everything that differs between the demo and production comes from the environme
 * ``CELERY_BROKER_URL`` — e.g. ``redis://127.0.0.1:6379/0``; without it background jobs run
   in-process (eager), so the demo needs no extra service.
 * ``GONGZHI_SECRET_KEY``, ``GONGZHI_DEBUG``, ``GONGZHI_ALLOWED_HOSTS``.
+
+Production uses ``gongzhi.settings_production`` (HTTPS, HSTS, secure cookies, refuses weak keys).
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -239,3 +243,60 @@ GONGZHI_CASE_ESCALATE_AFTER_WORKING_HOURS = 24
 GONGZHI_SUMMONS_WORKING_DAYS = 1  # 吹哨报到: a summoned department reports within this
 # Satisfaction rate = (satisfied + weight × basically satisfied) / answers (unreachable excluded).
 GONGZHI_SATISFACTION_BASIC_WEIGHT = float(os.environ.get("GONGZHI_SATISFACTION_BASIC_WEIGHT", "1.0"))
+
+# =============================================================================================
+# Deployment hardening (issue 10 §3). Production runs ``gongzhi.settings_production``, which
+# imports this module and tightens it; this block holds what every environment shares.
+
+#: The key above when GONGZHI_SECRET_KEY is not set. Anyone who reads this file can forge
+#: sessions, password-reset links and signed values with it, so only a demo or a test may use it.
+DEMO_SECRET_KEY = "demo-only-insecure-key-change-me-in-production"
+#: Under pytest or ``manage.py test``. Exported so that a server a test starts in a subprocess
+#: is in test mode too.
+GONGZHI_TESTING = (os.environ.get("GONGZHI_TESTING") == "1" or "pytest" in sys.modules
+                   or sys.argv[1:2] == ["test"])
+if GONGZHI_TESTING:
+    os.environ.setdefault("GONGZHI_TESTING", "1")
+#: The demo: the embedded SQLite database (no DATABASE_URL), DEBUG, or GONGZHI_DEMO=1 (a demo or
+#: a benchmark on PostgreSQL).
+GONGZHI_DEMO_MODE = (os.environ.get("GONGZHI_DEMO") == "1" or DEBUG
+                     or DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3")
+if SECRET_KEY == DEMO_SECRET_KEY and not (GONGZHI_DEMO_MODE or GONGZHI_TESTING):
+    raise ImproperlyConfigured(
+        "GONGZHI_SECRET_KEY is not set: refusing to start on a real database with the demo key "
+        "(未设置 GONGZHI_SECRET_KEY，不能用演示密钥连接正式数据库). Set GONGZHI_SECRET_KEY to a long random "
+        "value (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or GONGZHI_DEMO=1 for a demo.")
+
+# Content-Security-Policy on every response (django-csp). Pages load scripts and styles from our
+# own static files only: no inline <script>, <style> or style="…" (tests/core/test_csp.py scans
+# the templates); a script that must be inline carries the request's nonce (``request.csp_nonce``).
+# The API docs page (Swagger UI) gets a wider policy in gongzhi/urls.py.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],  # data: the empty favicon; blob: photo previews
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+
+# Unconfirmed roster uploads hold ID numbers: the retention sweep deletes them after the county's
+# setting (gongzhi.roster.RosterSettings, default 7 days).
+CELERY_BEAT_SCHEDULE["roster-purge-unconfirmed"] = {"task": "roster.purge_unconfirmed", "schedule": 3600.0}
+
+# Open311 GeoReport v2 (plain Django views) described in the OpenAPI schema too, so clients and the
+# schema fuzzer (tests/api/test_schemathesis.py) find it there.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "gongzhi.intake.open311.schema.add_open311",
+]

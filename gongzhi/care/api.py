@@ -359,8 +359,10 @@ class ReceptionTallyAPI(APIView):
 
     def get(self, request):
         require_perm(request.user, "care.view_receptionsuggestion")
-        year = request.query_params.get("year", "")
-        tally = selectors.reception_tally(request.user, year=int(year) if year.isdigit() else timezone.localdate().year)
+        # A year the calendar cannot hold (year=32636033) is the caller's mistake: 400, not a 500.
+        year = serializers.IntegerField(min_value=1949, max_value=9999).run_validation(
+            request.query_params.get("year") or timezone.localdate().year)
+        tally = selectors.reception_tally(request.user, year=year)
         return Response({"year": tally["year"], "deputies": tally["deputies"], "suggestions": tally["suggestions"],
                          "rows": [{"deputy": d.pk, "name": d.person.name, "suggestions": n, "needing_action": a}
                                   for d, n, a in tally["rows"]]})

@@ -47,11 +47,13 @@ exported region — both through ``gongzhi.core.scoping`` (403 without the permi
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
@@ -65,7 +67,7 @@ from .checks import GridPlan, HouseholdPlan, check, territory
 from .layout import (
     DISABILITY_EXPORT, GRID_LEVEL_EXPORT, KIND_TITLES, LAYOUTS, LEFT_BEHIND_EXPORT, POVERTY_EXPORT, relation_word,
 )
-from .models import ImportBatch, ImportStatus, RosterKind
+from .models import DEFAULT_UNCONFIRMED_RETENTION_DAYS, ImportBatch, ImportStatus, RosterKind, RosterSettings
 from .parsing import RosterFileError
 from .report import Counts, Plan, Report
 from .selectors import EXPORT_PERM, IMPORT_PERM
@@ -395,7 +397,93 @@ def roster_template(*, kind: str, fmt: str) -> ExportFile:
                       content_type=writing.CONTENT_TYPES[fmt], masked=False, rows=0)
 
 
+# =============================================================================================
+# retention of unconfirmed uploads
+
+SETTINGS_PERM = "roster.change_rostersettings"
+PURGE_BATCH = 500
+
+
+def retention_days(county_id: int | None) -> int:
+    row = RosterSettings.objects.filter(county_id=county_id).first() if county_id else None
+    return row.unconfirmed_retention_days if row else DEFAULT_UNCONFIRMED_RETENTION_DAYS
+
+
+@transaction.atomic
+def roster_retention_set(*, actor, county: Region, days: int) -> RosterSettings:
+    """Set how many days the county keeps an upload nobody confirmed. Audited.
+
+    ``actor=None`` is the server's operator (``gongzhi purge_rosters --set-days``); a user needs
+    ``roster.change_rostersettings`` over the county.
+    """
+    if actor is not None:
+        county = access_object(Region.objects.all(), actor, SETTINGS_PERM, pk=county.pk)
+    if county.level != RegionLevel.COUNTY:
+        raise ValidationError("保留期限按县设置")
+    row = RosterSettings.objects.select_for_update().filter(county=county).first()
+    before = snapshot(row) if row else None
+    row = row or RosterSettings(county=county)
+    row.unconfirmed_retention_days = days
+    row.full_clean()
+    row.save()
+    audit_record(actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, obj=row,
+                 object_repr=f"{county.name}花名册设置", territory=county, before=before, after=snapshot(row),
+                 note=f"未确认的花名册保留{days}天")
+    return row
+
+
+def _due_batches(now):
+    """Unconfirmed (or cancelled) uploads older than their county's retention, not yet purged."""
+    custom = dict(RosterSettings.objects.values_list("county_id", "unconfirmed_retention_days"))
+    default_cutoff = now - dt.timedelta(days=DEFAULT_UNCONFIRMED_RETENTION_DAYS)
+    due = Q(created_at__lt=default_cutoff) & (Q(county_id_cache__isnull=True) | ~Q(county_id_cache__in=list(custom)))
+    for county_id, days in custom.items():
+        due |= Q(county_id_cache=county_id, created_at__lt=now - dt.timedelta(days=days))
+    return ImportBatch.objects.filter(PURGE_CONDITION, due)
+
+
+PURGE_CONDITION = Q(purged_at__isnull=True, status__in=[ImportStatus.CHECKED, ImportStatus.CANCELLED])
+
+
+def _purged_report(report: dict, days: int) -> dict:
+    """What stays of a purged batch's report: its counts, never a row (names, ID numbers, 户号)."""
+    kept = {key: report[key] for key in ("kind", "filename", "village_id", "village_name", "sheet", "header_row",
+                                         "rows_read") if key in report}
+    kept["file_errors"] = [f"这份花名册上传后{days}天内未确认导入，文件和检查明细已按规定删除；如需导入，请重新上传。"]
+    return kept
+
+
+def roster_purge_unconfirmed(now: dt.datetime | None = None) -> int:
+    """Delete the file and the report's rows of every upload left unconfirmed past its county's
+    retention (default 7 days). Returns how many batches this worker purged.
+
+    The sweep's shape (as ``cases.tasks``): find the due rows through a partial index, claim each
+    with a conditional UPDATE of its marker ``purged_at``; only the worker whose UPDATE changed
+    the row scrubs it and writes the audit row, in the same transaction. Several workers may run
+    at once; a batch is purged (and audited) exactly once.
+    """
+    now = now or timezone.now()
+    done = 0
+    for pk in list(_due_batches(now).order_by("created_at").values_list("pk", flat=True)[:PURGE_BATCH]):
+        with transaction.atomic():
+            if not ImportBatch.objects.filter(PURGE_CONDITION, pk=pk).update(purged_at=now):
+                continue
+            batch = ImportBatch.objects.select_related("village").get(pk=pk)
+            days = retention_days(batch.county_id_cache)
+            was = batch.get_status_display()
+            if batch.status == ImportStatus.CHECKED:
+                batch.status = ImportStatus.EXPIRED
+            batch.content = b""
+            batch.report = _purged_report(batch.report or {}, days)
+            batch.save(update_fields=["status", "content", "report"])
+            audit_record(actor=None, action=AuditAction.DELETE, obj=batch, territory=batch.village,
+                         note=f"花名册 {batch.filename}（{was}）超过{days}天未确认导入：删除文件及检查明细"[:1000])
+            done += 1
+    return done
+
+
 __all__ = [
     "Counts", "ExportFile", "RosterFileError", "RosterRejected", "roster_batch_cancel",
-    "roster_batch_create", "roster_dry_run", "roster_export", "roster_import", "roster_template",
+    "roster_batch_create", "roster_dry_run", "roster_export", "roster_import", "roster_purge_unconfirmed",
+    "roster_retention_set", "roster_template",
 ]

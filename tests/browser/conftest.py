@@ -54,6 +54,8 @@ def browser(tmp_path):
                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    # The console is read at the end: a Content-Security-Policy violation fails the test.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     # Headless Chromium will not make a window narrower than 500px: emulate the phone's viewport
@@ -62,8 +64,16 @@ def browser(tmp_path):
         "width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
     try:
         yield driver
+        violations = csp_violations(driver)
+        assert not violations, f"the page broke its Content-Security-Policy: {violations}"
     finally:
         driver.quit()
+
+
+def csp_violations(driver) -> list[str]:
+    """Console messages of the Content-Security-Policy refusing something (read once: the log drains)."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"] or "Content-Security-Policy" in entry["message"]]
 
 
 @pytest.fixture

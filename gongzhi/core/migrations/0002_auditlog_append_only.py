@@ -2,8 +2,8 @@
 
 UPDATE is always rejected; DELETE is rejected for rows younger than 183 days, the retention
 floor ("kept at least six months"). TRUNCATE stays possible for the table's owner, which is what
-test-database teardown uses; production should run the application under a role that does not own
-the table.
+test-database teardown uses; production runs the application under a role that owns nothing and
+holds only SELECT and INSERT here (``gongzhi db_roles``, docs/deployment.md).
 """
 from django.db import migrations
 

@@ -77,7 +77,7 @@ class Command(BaseCommand):
             while True:
                 time.sleep(interval)
                 close_old_connections()
-                for command in ("sweep_deadlines", "care_sweep_visits"):
+                for command in ("sweep_deadlines", "care_sweep_visits", "purge_rosters"):
                     try:
                         call_command(command, verbosity=0)
                     except Exception as exc:  # keep the demo serving; the next pass retries

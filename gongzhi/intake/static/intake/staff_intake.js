@@ -1,0 +1,4 @@
+// Staff intake: the phone's location, one submission per tap (the look-up button may be pressed again).
+(function(){var d=document,gps=d.getElementById('gps'),m=d.getElementById('gps-msg');
+if(navigator.geolocation&&gps){gps.hidden=false;d.getElementById('gps-btn').addEventListener('click',function(){m.textContent='定位中…';navigator.geolocation.getCurrentPosition(function(p){d.getElementById('id_latitude').value=p.coords.latitude.toFixed(6);d.getElementById('id_longitude').value=p.coords.longitude.toFixed(6);m.textContent='已记下位置';},function(){m.textContent='定位失败（可不填）';},{enableHighAccuracy:true,timeout:15000});});}
+var sent=false;d.getElementById('intake-form').addEventListener('submit',function(e){if(e.submitter&&e.submitter.name==='lookup')return;if(sent){e.preventDefault();return;}sent=true;});})();
