@@ -209,6 +209,15 @@ class CaseQuerySet(ScopedQuerySet):
         return self.exclude(**{f"{self.conflict_prefix}status": CaseStatus.CLOSED})
 
 
+# The statuses in which the resolution clock runs (the sweep's due-soon, overdue and escalation
+# warnings; suspended and closed cases are not among them).
+RESOLUTION_RUNNING = [
+    CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.RETURNED,
+    CaseStatus.RESULT_REPORTED, CaseStatus.APPROVED, CaseStatus.AWAITING_FEEDBACK, CaseStatus.EVALUATED,
+    CaseStatus.PENDING_INSTRUCTION,
+]
+
+
 class CaseChildQuerySet(CaseQuerySet):
     conflict_prefix = "case__"
 
@@ -349,6 +358,21 @@ class Case(TerritoryMixin):
             models.Index(fields=["village", "status"]),
             models.Index(fields=["assignee_department", "status"]),
             models.Index(fields=["status", "resolution_due_at"]),
+            # The deadline sweep's partial indexes (tasks.run_sweep): one per warning, holding only
+            # the cases whose clock runs and whose warning has not been sent, so the sweep reads
+            # what is due and nothing else. The conditions repeat the sweep's filters exactly.
+            models.Index(fields=["acceptance_due_at", "id"], name="case_sweep_acceptance",
+                         condition=Q(acceptance_warned_at__isnull=True,
+                                     status__in=[CaseStatus.REGISTERED, CaseStatus.PENDING_INSTRUCTION])),
+            models.Index(fields=["response_due_at", "id"], name="case_sweep_response",
+                         condition=Q(response_warned_at__isnull=True, status=CaseStatus.ASSIGNED,
+                                     first_response_at__isnull=True)),
+            models.Index(fields=["resolution_due_at", "id"], name="case_sweep_due_soon",
+                         condition=Q(due_soon_warned_at__isnull=True, status__in=RESOLUTION_RUNNING)),
+            models.Index(fields=["resolution_due_at", "id"], name="case_sweep_overdue",
+                         condition=Q(overdue_warned_at__isnull=True, status__in=RESOLUTION_RUNNING)),
+            models.Index(fields=["resolution_due_at", "id"], name="case_sweep_escalation",
+                         condition=Q(escalated_at__isnull=True, status__in=RESOLUTION_RUNNING)),
         ]
 
     def __str__(self):
@@ -479,6 +503,8 @@ class Summons(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         verbose_name_plural = "summonses"
+        indexes = [models.Index(fields=["due_at", "id"], name="summons_sweep_due",
+                                condition=Q(acknowledged_at__isnull=True, escalated_at__isnull=True))]
         constraints = [
             models.UniqueConstraint(fields=["case", "department"], condition=Q(acknowledged_at__isnull=True),
                                     name="one_open_summons_per_department"),
