@@ -604,3 +604,86 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.text[:40]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics rollup (PostgreSQL; see statistics.py and migration 0005)
+
+
+class StatisticsCounts(models.Model):
+    """The sixteen counts of ``statistics.COUNTS``, summed over the cases of one group."""
+
+    received = models.BigIntegerField(default=0)
+    accepted = models.BigIntegerField(default=0)
+    closed = models.BigIntegerField(default=0)
+    closed_on_time = models.BigIntegerField(default=0)
+    resolved = models.BigIntegerField(default=0)
+    assigned = models.BigIntegerField(default=0)
+    responded_on_time = models.BigIntegerField(default=0)
+    satisfied = models.BigIntegerField(default=0)
+    basic = models.BigIntegerField(default=0)
+    dissatisfied = models.BigIntegerField(default=0)
+    unreachable = models.BigIntegerField(default=0)
+    reported = models.BigIntegerField(default=0)
+    reworked = models.BigIntegerField(default=0)
+    extended = models.BigIntegerField(default=0)
+    disputes = models.BigIntegerField(default=0)
+    disputes_resolved = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class StatisticsRollup(StatisticsCounts):
+    """Counts per county, month received (``yyyymm`` in the county's time zone) and the groups the
+    statistics break down by. Kept exactly by triggers on ``cases_case`` (through
+    ``StatisticsDelta``); never written by Python code. Ids are plain integers (0 = none), not
+    foreign keys: a rollup row must not block deleting a category."""
+
+    county_id = models.IntegerField()
+    month = models.IntegerField()
+    ledger = models.CharField(max_length=16)
+    category_id = models.IntegerField()
+    current_level = models.CharField(max_length=8)
+    status = models.CharField(max_length=24)
+    settled_level = models.CharField(max_length=8)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["county_id", "month", "ledger", "category_id", "current_level", "status", "settled_level"],
+            name="statistics_rollup_key")]
+
+
+class StatisticsUnitRollup(StatisticsCounts):
+    """Counts per county, month received and handling unit (department, region or grid; 0 = none)."""
+
+    county_id = models.IntegerField()
+    month = models.IntegerField()
+    unit_department_id = models.IntegerField()
+    unit_region_id = models.IntegerField()
+    unit_grid_id = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["county_id", "month", "unit_department_id", "unit_region_id", "unit_grid_id"],
+            name="statistics_unit_rollup_key")]
+
+
+class StatisticsDelta(StatisticsCounts):
+    """Signed changes written by the triggers, one row per group a statement changed; folded into
+    the rollups by ``statistics.statistics_fold`` (and read together with them until then). An
+    append-only log, so that concurrent registrations never wait on a shared rollup row."""
+
+    county_id = models.IntegerField()
+    month = models.IntegerField()
+    ledger = models.CharField(max_length=16)
+    category_id = models.IntegerField()
+    current_level = models.CharField(max_length=8)
+    status = models.CharField(max_length=24)
+    settled_level = models.CharField(max_length=8)
+    unit_department_id = models.IntegerField()
+    unit_region_id = models.IntegerField()
+    unit_grid_id = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["county_id", "month"], name="statistics_delta_county")]

@@ -70,6 +70,14 @@ def sweep_deadlines() -> dict:
     return run_sweep()
 
 
+@shared_task(name="gongzhi.cases.tasks.fold_statistics")
+def fold_statistics() -> int:
+    """Fold the statistics deltas the case triggers appended into the rollups (statistics.py)."""
+    from .statistics import statistics_fold
+
+    return statistics_fold()
+
+
 def _tier_region(case: Case, level: str) -> int | None:
     return notify.tier_region_id(case, Level.VILLAGE if level == Level.GRID else level)
 
