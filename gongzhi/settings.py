@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gongzhi.cases.tasks.sweep_deadlines",
         "schedule": float(os.environ.get("GONGZHI_SWEEP_INTERVAL_SECONDS", "300")),
     },
+    # Statistics: fold the deltas the case triggers append into the rollups (cases/statistics.py).
+    "cases-fold-statistics": {"task": "gongzhi.cases.tasks.fold_statistics", "schedule": 60.0},
     # gongzhi.care: warn helpers and grid heads about due-soon/overdue visits; reclassify nightly.
     "care-sweep-visits": {"task": "care.sweep_visits", "schedule": 3600.0},
     "care-classify-households": {"task": "care.classify_households", "schedule": 86400.0},

@@ -371,8 +371,16 @@ class Visit(HouseholdScoped):
 
     class Meta:
         ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["due_on"], condition=Q(done_at__isnull=True, cancelled=False),
-                                name="care_visit_open_due")]
+        indexes = [
+            models.Index(fields=["due_on"], condition=Q(done_at__isnull=True, cancelled=False),
+                         name="care_visit_open_due"),
+            # The visit sweep's (plans.sweep_visits): open visits not yet warned, per warning, so a
+            # pass reads what is due and not every overdue visit already warned.
+            models.Index(fields=["due_on", "id"], name="care_visit_sweep_overdue",
+                         condition=Q(done_at__isnull=True, cancelled=False, overdue_warned_at__isnull=True)),
+            models.Index(fields=["due_on", "id"], name="care_visit_sweep_due_soon",
+                         condition=Q(done_at__isnull=True, cancelled=False, due_soon_warned_at__isnull=True)),
+        ]
 
     @property
     def is_open(self):

@@ -83,12 +83,50 @@ def generate_cases(county: Region, n: int, seed: int = 0, *, closed: int | None 
                    start: dt.datetime | None = None, end: dt.datetime | None = None, now: dt.datetime | None = None,
                    with_events: bool = True, actor=None, batch_size: int = 2000) -> dict:
     """Create ``n`` cases in ``county``; returns a summary of what was made (by status, ledger, level)."""
+    if closed is None:
+        closed = round((n - not_accepted) * 0.9)
+    cases, steps = [], []
+    for case, times in iter_cases(county, n, seed, closed=closed, not_accepted=not_accepted,
+                                  settled_levels=settled_levels, disputes=disputes, start=start, end=end, now=now):
+        cases.append(case)
+        if with_events:
+            steps.append(times)
+
+    Case.objects.bulk_create(cases, batch_size=batch_size)
+    if with_events:
+        events = []
+        for case, times in zip(cases, steps):
+            previous = ""
+            for kind in STEP_ORDER:
+                if kind not in times:
+                    continue
+                to_status = _status_after(kind, case)
+                events.append(CaseEvent(case=case, kind=kind, at=times[kind], actor_name="演示数据",
+                                        from_status=previous, to_status=to_status,
+                                        public=kind in ("register", "accept", "assign", "report_result", "reply",
+                                                        "record_satisfaction", "close")))
+                previous = to_status
+        CaseEvent.objects.bulk_create(events, batch_size=batch_size * 4)
+    summary = {
+        "cases": len(cases),
+        "by_status": dict(Counter(c.status for c in cases)),
+        "by_ledger": dict(Counter(c.ledger for c in cases)),
+        "settled_levels": dict(Counter(c.settled_level for c in cases if c.settled_level)),
+    }
+    audit_record(actor=actor, action=AuditAction.GENERATE, object_type="cases.case", object_repr="演示民情数据",
+                 note=f"seed={seed} n={n} closed={closed}", territory=county)
+    return summary
+
+
+def iter_cases(county: Region, n: int, seed: int, *, closed: int, not_accepted: int = 0,
+               settled_levels: dict[str, int] | None = None, disputes: bool = False,
+               start: dt.datetime | None = None, end: dt.datetime | None = None, now: dt.datetime | None = None):
+    """Yield ``(case, step times)`` for ``n`` unsaved cases, received in order; the year's numbers
+    are reserved up front (call inside the transaction that writes the cases, so they stay gapless)."""
     rng = random.Random(seed)
     now = now or timezone.now()
     end = min(end or now, now)
     start = start or end - dt.timedelta(days=365)
-    if closed is None:
-        closed = round((n - not_accepted) * 0.9)
     if closed + not_accepted > n:
         raise ValueError("closed + not_accepted cannot exceed n")
     if settled_levels is not None and sum(settled_levels.values()) > closed:
@@ -130,7 +168,6 @@ def generate_cases(county: Region, n: int, seed: int = 0, *, closed: int | None 
     years = Counter(timezone.localtime(r).year for r in received)
     next_number = {year: CaseNumberSequence.reserve(year, count) for year, count in sorted(years.items())}
 
-    cases, steps = [], []
     for i in range(n):
         received_at = received[i]
         status = plan[i]
@@ -242,36 +279,8 @@ def generate_cases(county: Region, n: int, seed: int = 0, *, closed: int | None 
             case.suspension_count = 1
         if rng.random() < 0.06 and reached >= 4:
             case.transfer_count = 1
-        result = "已现场核实并按政策处理。" if reached >= 5 else ""
-        case.result = result
-        cases.append(case)
-        if with_events:
-            steps.append(times)
-
-    Case.objects.bulk_create(cases, batch_size=batch_size)
-    if with_events:
-        events = []
-        for case, times in zip(cases, steps):
-            previous = ""
-            for kind in STEP_ORDER:
-                if kind not in times:
-                    continue
-                to_status = _status_after(kind, case)
-                events.append(CaseEvent(case=case, kind=kind, at=times[kind], actor_name="演示数据",
-                                        from_status=previous, to_status=to_status,
-                                        public=kind in ("register", "accept", "assign", "report_result", "reply",
-                                                        "record_satisfaction", "close")))
-                previous = to_status
-        CaseEvent.objects.bulk_create(events, batch_size=batch_size * 4)
-    summary = {
-        "cases": len(cases),
-        "by_status": dict(Counter(c.status for c in cases)),
-        "by_ledger": dict(Counter(c.ledger for c in cases)),
-        "settled_levels": dict(Counter(c.settled_level for c in cases if c.settled_level)),
-    }
-    audit_record(actor=actor, action=AuditAction.GENERATE, object_type="cases.case", object_repr="演示民情数据",
-                 note=f"seed={seed} n={n} closed={closed}", territory=county)
-    return summary
+        case.result = "已现场核实并按政策处理。" if reached >= 5 else ""
+        yield case, times
 
 
 def _status_after(kind: str, case: Case) -> str:

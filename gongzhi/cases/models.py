@@ -212,6 +212,15 @@ class CaseQuerySet(ScopedQuerySet):
         return self.exclude(**{f"{self.conflict_prefix}status": CaseStatus.CLOSED})
 
 
+# The statuses in which the resolution clock runs (the sweep's due-soon, overdue and escalation
+# warnings; suspended and closed cases are not among them).
+RESOLUTION_RUNNING = [
+    CaseStatus.ACCEPTED, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.RETURNED,
+    CaseStatus.RESULT_REPORTED, CaseStatus.APPROVED, CaseStatus.AWAITING_FEEDBACK, CaseStatus.EVALUATED,
+    CaseStatus.PENDING_INSTRUCTION,
+]
+
+
 class CaseChildQuerySet(CaseQuerySet):
     conflict_prefix = "case__"
 
@@ -352,6 +361,21 @@ class Case(TerritoryMixin):
             models.Index(fields=["village", "status"]),
             models.Index(fields=["assignee_department", "status"]),
             models.Index(fields=["status", "resolution_due_at"]),
+            # The deadline sweep's partial indexes (tasks.run_sweep): one per warning, holding only
+            # the cases whose clock runs and whose warning has not been sent, so the sweep reads
+            # what is due and nothing else. The conditions repeat the sweep's filters exactly.
+            models.Index(fields=["acceptance_due_at", "id"], name="case_sweep_acceptance",
+                         condition=Q(acceptance_warned_at__isnull=True,
+                                     status__in=[CaseStatus.REGISTERED, CaseStatus.PENDING_INSTRUCTION])),
+            models.Index(fields=["response_due_at", "id"], name="case_sweep_response",
+                         condition=Q(response_warned_at__isnull=True, status=CaseStatus.ASSIGNED,
+                                     first_response_at__isnull=True)),
+            models.Index(fields=["resolution_due_at", "id"], name="case_sweep_due_soon",
+                         condition=Q(due_soon_warned_at__isnull=True, status__in=RESOLUTION_RUNNING)),
+            models.Index(fields=["resolution_due_at", "id"], name="case_sweep_overdue",
+                         condition=Q(overdue_warned_at__isnull=True, status__in=RESOLUTION_RUNNING)),
+            models.Index(fields=["resolution_due_at", "id"], name="case_sweep_escalation",
+                         condition=Q(escalated_at__isnull=True, status__in=RESOLUTION_RUNNING)),
         ]
 
     def __str__(self):
@@ -466,6 +490,8 @@ class Summons(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         verbose_name_plural = "summonses"
+        indexes = [models.Index(fields=["due_at", "id"], name="summons_sweep_due",
+                                condition=Q(acknowledged_at__isnull=True, escalated_at__isnull=True))]
         constraints = [
             models.UniqueConstraint(fields=["case", "department"], condition=Q(acknowledged_at__isnull=True),
                                     name="one_open_summons_per_department"),
@@ -563,3 +589,86 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.text[:40]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics rollup (PostgreSQL; see statistics.py and migration 0005)
+
+
+class StatisticsCounts(models.Model):
+    """The sixteen counts of ``statistics.COUNTS``, summed over the cases of one group."""
+
+    received = models.BigIntegerField(default=0)
+    accepted = models.BigIntegerField(default=0)
+    closed = models.BigIntegerField(default=0)
+    closed_on_time = models.BigIntegerField(default=0)
+    resolved = models.BigIntegerField(default=0)
+    assigned = models.BigIntegerField(default=0)
+    responded_on_time = models.BigIntegerField(default=0)
+    satisfied = models.BigIntegerField(default=0)
+    basic = models.BigIntegerField(default=0)
+    dissatisfied = models.BigIntegerField(default=0)
+    unreachable = models.BigIntegerField(default=0)
+    reported = models.BigIntegerField(default=0)
+    reworked = models.BigIntegerField(default=0)
+    extended = models.BigIntegerField(default=0)
+    disputes = models.BigIntegerField(default=0)
+    disputes_resolved = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class StatisticsRollup(StatisticsCounts):
+    """Counts per county, month received (``yyyymm`` in the county's time zone) and the groups the
+    statistics break down by. Kept exactly by triggers on ``cases_case`` (through
+    ``StatisticsDelta``); never written by Python code. Ids are plain integers (0 = none), not
+    foreign keys: a rollup row must not block deleting a category."""
+
+    county_id = models.IntegerField()
+    month = models.IntegerField()
+    ledger = models.CharField(max_length=16)
+    category_id = models.IntegerField()
+    current_level = models.CharField(max_length=8)
+    status = models.CharField(max_length=24)
+    settled_level = models.CharField(max_length=8)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["county_id", "month", "ledger", "category_id", "current_level", "status", "settled_level"],
+            name="statistics_rollup_key")]
+
+
+class StatisticsUnitRollup(StatisticsCounts):
+    """Counts per county, month received and handling unit (department, region or grid; 0 = none)."""
+
+    county_id = models.IntegerField()
+    month = models.IntegerField()
+    unit_department_id = models.IntegerField()
+    unit_region_id = models.IntegerField()
+    unit_grid_id = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["county_id", "month", "unit_department_id", "unit_region_id", "unit_grid_id"],
+            name="statistics_unit_rollup_key")]
+
+
+class StatisticsDelta(StatisticsCounts):
+    """Signed changes written by the triggers, one row per group a statement changed; folded into
+    the rollups by ``statistics.statistics_fold`` (and read together with them until then). An
+    append-only log, so that concurrent registrations never wait on a shared rollup row."""
+
+    county_id = models.IntegerField()
+    month = models.IntegerField()
+    ledger = models.CharField(max_length=16)
+    category_id = models.IntegerField()
+    current_level = models.CharField(max_length=8)
+    status = models.CharField(max_length=24)
+    settled_level = models.CharField(max_length=8)
+    unit_department_id = models.IntegerField()
+    unit_region_id = models.IntegerField()
+    unit_grid_id = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["county_id", "month"], name="statistics_delta_county")]

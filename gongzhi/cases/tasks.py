@@ -1,12 +1,19 @@
 """Background work: the deadline sweep and message delivery (Celery tasks).
 
-The sweep (``run_sweep``) finds cases through the indexed deadline columns and, for each one,
-claims the warning with a *conditional UPDATE* —
-``Case.objects.filter(pk=…, overdue_warned_at__isnull=True, …).update(overdue_warned_at=now)`` —
-and only the worker whose UPDATE changed a row sends the warning. PostgreSQL serialises the
-competing UPDATEs on the row lock and re-checks the condition (READ COMMITTED), so with any number
-of workers running at once each warning is sent exactly once. The claim, the timeline event and
-the in-app notifications commit together; email/SMS leave after commit.
+The sweep (``run_sweep``) costs what is due, not what is open. For each kind of warning it
+claims a batch of up to ``BATCH`` cases with one statement —
+``WITH picked AS MATERIALIZED (SELECT id … WHERE <condition> AND <marker> IS NULL ORDER BY
+<deadline> LIMIT 500 FOR UPDATE SKIP LOCKED) UPDATE cases_case SET <marker> = now WHERE id IN
+(SELECT pk FROM picked) AND <marker> IS NULL RETURNING id``
+— read through a partial index per kind (``Case.Meta.indexes``, ``case_sweep_*``: the deadline
+column ``WHERE <marker> IS NULL AND status IN <the statuses the clock runs in>``), so a case
+leaves the index the moment it is warned and a pass in the steady state reads empty index ranges.
+Only the worker whose UPDATE returned an id sends that warning: with any number of workers running
+at once each warning is sent exactly once (``SKIP LOCKED`` makes them take disjoint batches; a row
+claimed and committed meanwhile is re-checked under its lock and drops out). The timeline entries
+and the in-app notifications of a batch are written set-based (``notification_batch.Batch``: a
+fixed number of queries per batch, not per case); claim, timeline and notifications commit
+together; email/SMS leave after commit.
 
 Warnings, in order (each has its own marker column):
 * acceptance overdue → the tier's dispatchers (``acceptance_warned_at``);
@@ -30,7 +37,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gongzhi.core.audit import AuditAction, audit_record
@@ -38,13 +45,13 @@ from gongzhi.core.workdays import add_working_time, warn_missing_calendar_years
 
 from . import notifications as notify
 from .choices import LEVEL_ORDER, LEVEL_RANK, CaseStatus, Level
-from .models import Case, CaseEvent, Summons
+from .models import RESOLUTION_RUNNING, Case, CaseEvent, Summons
+from .notification_batch import Batch
 
 logger = logging.getLogger(__name__)
 S = CaseStatus
 
-RESOLUTION_RUNNING = [S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS, S.RETURNED, S.RESULT_REPORTED, S.APPROVED,
-                      S.AWAITING_FEEDBACK, S.EVALUATED, S.PENDING_INSTRUCTION]
+ACCEPTANCE_RUNNING = [S.REGISTERED, S.PENDING_INSTRUCTION]
 BATCH = 500
 
 
@@ -63,125 +70,162 @@ def sweep_deadlines() -> dict:
     return run_sweep()
 
 
+@shared_task(name="gongzhi.cases.tasks.fold_statistics")
+def fold_statistics() -> int:
+    """Fold the statistics deltas the case triggers appended into the rollups (statistics.py)."""
+    from .statistics import statistics_fold
+
+    return statistics_fold()
+
+
 def _tier_region(case: Case, level: str) -> int | None:
     return notify.tier_region_id(case, Level.VILLAGE if level == Level.GRID else level)
 
 
-def _record(case: Case, kind: str, note: str) -> None:
-    CaseEvent.objects.create(case=case, kind=kind, at=timezone.now(), actor=None, actor_name="系统",
-                             from_status=case.status, to_status=case.status, note=note, public=False)
+def _up_level(case: Case) -> str:
+    rank = LEVEL_RANK[case.current_level]
+    return LEVEL_ORDER[min(rank + 1, len(LEVEL_ORDER) - 1)]
 
 
-def _claim(pk: int, marker: str, now: dt.datetime, **condition) -> Case | None:
-    """The conditional UPDATE. Returns the case when this worker won the claim, else None."""
-    changed = Case.objects.filter(pk=pk, **{f"{marker}__isnull": True}, **condition).update(**{marker: now})
-    if not changed:
-        return None
-    return Case.objects.select_related("assignee_grid", "assignee_region", "assignee_department").get(pk=pk)
+def _claim(marker: str, now: dt.datetime, candidates) -> list[int]:
+    """The conditional UPDATE, for a batch, in one statement:
+
+    ``WITH picked AS MATERIALIZED (<candidates> LIMIT n FOR UPDATE SKIP LOCKED) UPDATE cases_case
+    SET <marker> = now WHERE id IN (SELECT pk FROM picked) AND <marker> IS NULL RETURNING id``.
+
+    ``candidates`` is a queryset of ids that already carries the kind's condition and
+    ``<marker> IS NULL``: it is read through the kind's partial index, so finding the work costs
+    what is due, not what is open. ``SKIP LOCKED`` lets concurrent workers take disjoint batches
+    instead of queueing behind each other; a row another worker has just claimed and committed is
+    re-checked under its lock (READ COMMITTED) and drops out. Only the ids returned were claimed
+    by this worker, so each warning is sent once.
+    """
+    inner = candidates.select_for_update(skip_locked=True).values("pk")
+    sql, params = inner.query.sql_with_params()
+    table, column = connection.ops.quote_name(Case._meta.db_table), connection.ops.quote_name(marker)
+    with connection.cursor() as cursor:
+        # The candidates are picked once, in a materialised CTE: as a plain ``IN (subquery)`` the
+        # planner may rescan the subquery, and a rescan skips the rows this very statement has
+        # just updated and picks the next ones, so LIMIT would not bound the batch.
+        materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+        cursor.execute(f"WITH picked AS {materialized}({sql}) UPDATE {table} SET {column} = %s "
+                       f"WHERE id IN (SELECT pk FROM picked) AND {column} IS NULL RETURNING id", [*params, now])
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _each(queryset, marker: str, now: dt.datetime, condition: dict, act) -> int:
-    done = 0
-    for pk in list(queryset.values_list("pk", flat=True)[:BATCH]):
-        with transaction.atomic():
-            case = _claim(pk, marker, now, **condition)
-            if case is not None:
-                act(case)
-                done += 1
-    return done
+def _claimed(pks: list[int]) -> list[Case]:
+    return list(Case.objects.filter(pk__in=pks).select_related("assignee_grid", "assignee_region",
+                                                                  "assignee_department").order_by("pk"))
 
 
-def run_sweep(now: dt.datetime | None = None) -> dict:
-    """One pass over every deadline. Returns how many warnings of each kind this worker sent."""
+def _record_all(cases: list[Case], kind: str, note) -> None:
+    at = timezone.now()
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case=case, kind=kind, at=at, actor=None, actor_name="系统", from_status=case.status,
+                  to_status=case.status, note=note(case) if callable(note) else note, public=False)
+        for case in cases], batch_size=1000)
+
+
+def _unit_or_dispatchers(batch: Batch, case: Case) -> set[int]:
+    unit = batch.unit_users(case) if case.assignee else set()
+    if unit:
+        return unit
+    return batch.territory_users(case, "cases.dispatch_case", _tier_region(case, case.current_level))
+
+
+def _dispatchers(batch: Batch, case: Case) -> set[int]:
+    return batch.territory_users(case, "cases.dispatch_case", _tier_region(case, case.current_level))
+
+
+def _sweep_kind(kind: str, marker: str, due_column: str, condition: dict, now: dt.datetime, limit: int,
+                recipients, note: str, *, filter_pks=None) -> int:
+    """Claim up to ``limit`` cases due for this warning and warn them, in one transaction:
+    the claim, the timeline entries and the in-app notifications commit together."""
+    with transaction.atomic():
+        candidates = Case.objects.filter(**{f"{marker}__isnull": True}, **condition).order_by(due_column, "pk")
+        if filter_pks is not None:
+            rows = list(candidates.values_list("pk", due_column, "natural_days")[:limit])
+            pks = filter_pks(rows)
+            if not pks:
+                return 0
+            candidates = Case.objects.filter(pk__in=pks, **{f"{marker}__isnull": True}, **condition)
+        else:
+            candidates = candidates[:limit]
+        pks = _claim(marker, now, candidates)
+        if not pks:
+            return 0
+        cases = _claimed(pks)
+        _record_all(cases, kind, note)
+        batch = Batch(cases)
+        batch.prefetch("cases.dispatch_case", regions={_tier_region(c, c.current_level) for c in cases})
+        batch.prefetch("cases.handle_case", units=True)
+        if kind == "overdue_escalated":
+            batch.prefetch("cases.supervise_case", regions={_tier_region(c, _up_level(c)) for c in cases})
+        for case in cases:
+            batch.add(case, kind, recipients(batch, case))
+        if kind == "overdue_escalated":
+            _escalation_audit(cases)
+        batch.send()
+        return len(cases)
+
+
+def run_sweep(now: dt.datetime | None = None, *, limit: int = BATCH) -> dict:
+    """One pass over every deadline: up to ``limit`` warnings of each kind. Returns how many warnings
+    of each kind this worker sent."""
     now = now or timezone.now()
     warn_missing_calendar_years(now)  # deadlines past 31 Dec need next year's holiday table
     soon = add_working_time(now, dt.timedelta(hours=getattr(settings, "GONGZHI_CASE_DUE_SOON_WORKING_HOURS", 24)))
     grace = dt.timedelta(hours=getattr(settings, "GONGZHI_CASE_ESCALATE_AFTER_WORKING_HOURS", 24))
     counts = {}
 
-    # acceptance overdue
-    cond = {"status__in": [S.REGISTERED, S.PENDING_INSTRUCTION], "acceptance_due_at__lt": now}
+    counts["acceptance_overdue"] = _sweep_kind(
+        "acceptance_overdue", "acceptance_warned_at", "acceptance_due_at",
+        {"status__in": ACCEPTANCE_RUNNING, "acceptance_due_at__lt": now}, now, limit,
+        _dispatchers, "超过受理时限")
 
-    def warn_acceptance(case):
-        _record(case, "acceptance_overdue", "超过受理时限")
-        notify.notify_users(notify.territory_user_ids(case, "cases.dispatch_case",
-                                                      regions=[_tier_region(case, case.current_level)]),
-                            case=case, kind="acceptance_overdue")
+    counts["response_overdue"] = _sweep_kind(
+        "response_overdue", "response_warned_at", "response_due_at",
+        {"status": S.ASSIGNED, "first_response_at__isnull": True, "response_due_at__lt": now}, now, limit,
+        lambda batch, case: batch.unit_users(case), "超过签收时限")
 
-    counts["acceptance_overdue"] = _each(
-        Case.objects.filter(acceptance_warned_at__isnull=True, **cond), "acceptance_warned_at", now, cond,
-        warn_acceptance)
+    counts["due_soon"] = _sweep_kind(
+        "due_soon", "due_soon_warned_at", "resolution_due_at",
+        {"status__in": RESOLUTION_RUNNING, "resolution_due_at__gt": now, "resolution_due_at__lte": soon}, now, limit,
+        _unit_or_dispatchers, "即将到期")
 
-    # first response overdue
-    cond = {"status": S.ASSIGNED, "first_response_at__isnull": True, "response_due_at__lt": now}
+    overdue = {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now}
+    counts["overdue"] = _sweep_kind(
+        "overdue", "overdue_warned_at", "resolution_due_at", overdue, now, limit,
+        lambda batch, case: _unit_or_dispatchers(batch, case) | _dispatchers(batch, case), "超过办结时限")
 
-    def warn_response(case):
-        _record(case, "response_overdue", "超过签收时限")
-        notify.notify_users(notify.unit_user_ids(case), case=case, kind="response_overdue")
+    # Overdue long enough → escalate to the next tier's supervisors. Working time is never shorter
+    # than the same span of natural time, so ``due <= now - grace`` narrows the index range to the
+    # only cases that can qualify; the exact working-time test is done on those.
+    def past_grace(rows):
+        return [pk for pk, due, natural in rows if (due + grace if natural else add_working_time(due, grace)) <= now]
 
-    counts["response_overdue"] = _each(
-        Case.objects.filter(response_warned_at__isnull=True, **cond), "response_warned_at", now, cond,
-        warn_response)
+    counts["overdue_escalated"] = _sweep_kind(
+        "overdue_escalated", "escalated_at", "resolution_due_at",
+        {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now - grace}, now, limit,
+        lambda batch, case: batch.territory_users(case, "cases.supervise_case", _tier_region(case, _up_level(case))),
+        lambda case: f"超期未办结，提请{Level(_up_level(case)).label}级督办", filter_pks=past_grace)
 
-    # resolution due soon
-    cond = {"status__in": RESOLUTION_RUNNING, "resolution_due_at__gt": now, "resolution_due_at__lte": soon}
-
-    def warn_due_soon(case):
-        _record(case, "due_soon", "即将到期")
-        notify.notify_users(_unit_or_dispatchers(case), case=case, kind="due_soon")
-
-    counts["due_soon"] = _each(
-        Case.objects.filter(due_soon_warned_at__isnull=True, **cond), "due_soon_warned_at", now, cond,
-        warn_due_soon)
-
-    # resolution overdue
-    cond = {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now}
-
-    def warn_overdue(case):
-        _record(case, "overdue", "超过办结时限")
-        recipients = _unit_or_dispatchers(case) | notify.territory_user_ids(
-            case, "cases.dispatch_case", regions=[_tier_region(case, case.current_level)])
-        notify.notify_users(recipients, case=case, kind="overdue")
-
-    counts["overdue"] = _each(
-        Case.objects.filter(overdue_warned_at__isnull=True, **cond), "overdue_warned_at", now, cond, warn_overdue)
-
-    # overdue long enough → escalate to the next tier's supervisors
-    candidates = list(Case.objects.filter(escalated_at__isnull=True, **cond)
-                      .values_list("pk", "resolution_due_at", "natural_days")[:BATCH])
-    escalate_pks = [pk for pk, due, natural in candidates
-                    if (due + grace if natural else add_working_time(due, grace)) <= now]
-    counts["overdue_escalated"] = _each(Case.objects.filter(pk__in=escalate_pks), "escalated_at", now, cond,
-                                        _escalate_supervision)
-
-    # unanswered summons
     counts["summons_overdue"] = _sweep_summons(now)
     if any(counts.values()):
         logger.info("deadline sweep: %s", counts)
     return counts
 
 
-def _unit_or_dispatchers(case: Case) -> set[int]:
-    unit = notify.unit_user_ids(case) if case.assignee else set()
-    if unit:
-        return unit
-    return notify.territory_user_ids(case, "cases.dispatch_case", regions=[_tier_region(case, case.current_level)])
-
-
-def _escalate_supervision(case: Case) -> None:
-    rank = LEVEL_RANK[case.current_level]
-    up = LEVEL_ORDER[min(rank + 1, len(LEVEL_ORDER) - 1)]
-    region_id = _tier_region(case, up)
-    _record(case, "overdue_escalated", f"超期未办结，提请{Level(up).label}级督办")
-    audit_record(actor=None, action=AuditAction.TRANSITION, obj=case, note=f"超期提级督办（overdue_escalated）→{up}")
-    notify.notify_users(notify.territory_user_ids(case, "cases.supervise_case", regions=[region_id]),
-                        case=case, kind="overdue_escalated")
+def _escalation_audit(cases: list[Case]) -> None:
+    for case in cases:
+        audit_record(actor=None, action=AuditAction.TRANSITION, obj=case,
+                     note=f"超期提级督办（overdue_escalated）→{_up_level(case)}")
 
 
 def _sweep_summons(now: dt.datetime) -> int:
     done = 0
     pks = list(Summons.objects.filter(acknowledged_at__isnull=True, escalated_at__isnull=True, due_at__lt=now)
-               .exclude(case__status=S.CLOSED).values_list("pk", flat=True)[:BATCH])
+               .exclude(case__status=S.CLOSED).order_by("due_at", "pk").values_list("pk", flat=True)[:BATCH])
     for pk in pks:
         with transaction.atomic():
             changed = Summons.objects.filter(pk=pk, acknowledged_at__isnull=True, escalated_at__isnull=True,

@@ -20,6 +20,7 @@ Instead:
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from dataclasses import dataclass
@@ -173,14 +174,15 @@ class PostgresLoadWindow:
     the registry tables are locked (ACCESS EXCLUSIVE): other sessions wait for the run.
     """
 
-    def __init__(self, cursor):
+    def __init__(self, cursor, tables: list[str] | None = None):
         self.cursor = cursor
+        self.tables = tables  # database tables; default: the registry's
         self.indexes: list[str] = []  # CREATE INDEX statements
         self.constraints: list[tuple[str, str, str]] = []  # (table, name, definition)
 
     def open(self) -> None:
         cursor, quote = self.cursor, connection.ops.quote_name
-        tables = [registry_model(t)._meta.db_table for t in TABLES]
+        tables = self.tables or [registry_model(t)._meta.db_table for t in TABLES]
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype "
             "FROM pg_constraint c WHERE (c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'u')) "
@@ -359,3 +361,113 @@ def _finish(generator: CountyGenerator) -> None:
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+
+
+# ---------------------------------------------------------------------------------------------
+# cases
+
+
+# Below this many cases maintaining the indexes row by row is cheaper than rebuilding them.
+LOAD_WINDOW_CASES = 100_000
+CASE_CHUNK = 20_000
+
+
+@dataclass
+class CaseLoadResult:
+    cases: int
+    by_status: dict
+    numbers: dict  # year → (first, last)
+    seconds: float
+
+
+def _case_tables() -> list[str]:
+    return [apps.get_model("cases", "case")._meta.db_table]
+
+
+def generate_open_cases(county, n: int, *, seed: int = 321, now=None, days: int = 365,
+                        log=lambda message: None) -> CaseLoadResult:
+    """``n`` open cases in ``county``, received over the ``days`` before ``now``, in the states of
+    a working county (2 % still waiting for acceptance, the rest spread over the open steps as
+    ``gongzhi.cases.demo.OPEN_MIX``), over its villages, grids, categories and tiers.
+
+    The same bulk path as the registry: rows come from ``gongzhi.cases.demo.iter_cases`` (the
+    demo's case builder, so deadlines follow the catalogue's time limits on the Chinese calendar),
+    numbers are reserved per year in the same transaction (gapless: ``CaseNumberSequence`` moves
+    by exactly the count), rows go in with COPY on PostgreSQL (bulk_create elsewhere), big loads
+    rebuild the case table's indexes once afterwards, and the run writes one audit row.
+    No timelines are written: a generated case starts its history where the load left it.
+    """
+    from collections import Counter
+
+    from gongzhi.cases.demo import iter_cases
+    from gongzhi.cases.models import CaseNumberSequence
+
+    case_model = apps.get_model("cases", "case")
+    started = time.perf_counter()
+    now = now or timezone.now()
+    postgres = connection.vendor == "postgresql"
+    statuses: Counter = Counter()
+    with transaction.atomic():
+        before = dict(CaseNumberSequence.objects.values_list("year", "last"))
+        window = None
+        if postgres and n >= LOAD_WINDOW_CASES:
+            log("dropping the case table's secondary indexes and constraints for the load …")
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            window = PostgresLoadWindow(connection.cursor(), tables=_case_tables())
+            window.open()
+        fields = [f for f in case_model._meta.concrete_fields if not f.primary_key]
+        names = [f.attname for f in fields]
+        auto_now = {f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+        chunk: list = []
+
+        def flush():
+            if not chunk:
+                return
+            if postgres:
+                columns = ", ".join(connection.ops.quote_name(c) for c in names)
+                sql = f"COPY {connection.ops.quote_name(case_model._meta.db_table)} ({columns}) FROM STDIN"
+                with connection.cursor() as cursor:
+                    with cursor.cursor.copy(sql) as copy:
+                        for case in chunk:
+                            copy.write_row([now if name in auto_now else getattr(case, name) for name in names])
+            else:
+                for case in chunk:
+                    case.created_at = case.updated_at = now
+                case_model._base_manager.bulk_create(chunk, batch_size=500)
+            chunk.clear()
+
+        done = 0
+        for case, _times in iter_cases(county, n, seed, closed=0, not_accepted=round(n * 0.02),
+                                       start=now - dt.timedelta(days=days), end=now, now=now):
+            statuses[case.status] += 1
+            chunk.append(case)
+            if len(chunk) >= CASE_CHUNK:
+                flush()
+                done += CASE_CHUNK
+                log(f"  {done:,}/{n:,} cases · {time.perf_counter() - started:.1f} s")
+        flush()
+        if window is not None:
+            log("rebuilding the case table's indexes and constraints …")
+            window.close()
+            with connection.cursor() as cursor:  # back to Django's default (INITIALLY DEFERRED)
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        after = dict(CaseNumberSequence.objects.values_list("year", "last"))
+        numbers = {year: (before.get(year, 0) + 1, last) for year, last in sorted(after.items())
+                   if last != before.get(year, 0)}
+        audit_record(
+            actor=None, action=AuditAction.GENERATE, object_type="cases.case", object_repr="演示民情数据（批量）",
+            note=(f"gongzhi generate --cases {n}: seed={seed}, {n} open cases received over the {days} days before "
+                  f"{now.isoformat(timespec='seconds')}; numbers "
+                  + ", ".join(f"{y}: {a}–{b}" for y, (a, b) in numbers.items())
+                  + ". Bulk path: written with COPY/bulk_create, bypassing case_register and its audit rows."),
+            territory=county,
+        )
+    if postgres:
+        from gongzhi.cases.statistics import statistics_fold
+
+        statistics_fold()  # the load's statistics deltas into the rollups, so the first read is fast
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(case_model._meta.db_table)}")
+    return CaseLoadResult(cases=n, by_status=dict(statuses), numbers=numbers,
+                          seconds=time.perf_counter() - started)

@@ -136,3 +136,25 @@ def test_two_workers_sweeping_at_once_warn_each_visit_once(care_transactional):
         per_visit[(a.visit_id, a.recipient_id)] += 1
     assert per_visit and set(per_visit.values()) == {1}
     assert world is not None
+
+
+def test_every_due_visit_is_warned_once_however_small_the_batches(planned):
+    from django.db.models import Count
+
+    open_visits = Visit.objects.filter(done_at__isnull=True, cancelled=False)
+    n = open_visits.count()
+    assert n >= 2
+    open_visits.update(due_on=timezone.localdate() - dt.timedelta(days=2))
+    counts = plans.sweep_visits(limit=1)
+    assert counts["overdue"] == n and counts["due_soon"] == 0
+    assert plans.sweep_visits(limit=1) == {"overdue": 0, "due_soon": 0, "alerts": 0}
+    per_visit = CareAlert.objects.values("visit", "recipient", "kind").annotate(k=Count("id"))
+    assert per_visit and {row["visit"] for row in per_visit} <= set(open_visits.values_list("pk", flat=True))
+    assert all(row["k"] == 1 for row in per_visit)
+    assert not open_visits.filter(overdue_warned_at__isnull=True).exists()
+    # a visit re-armed (moved and unwarned) is warned again, once
+    visit = open_visits.first()
+    Visit.objects.filter(pk=visit.pk).update(overdue_warned_at=None)
+    CareAlert.objects.filter(visit=visit).delete()
+    assert plans.sweep_visits()["overdue"] == 1
+    assert plans.sweep_visits()["overdue"] == 0

@@ -202,3 +202,59 @@ def test_the_sweep_runs_on_a_real_celery_worker_over_redis(cw):
         _reset_broker_pools(app)
     assert Case.objects.get(pk=case.pk).overdue_warned_at is not None
     assert Notification.objects.filter(case=case, kind="overdue", user=cw.user("housing_handler")).count() == 1
+
+
+def test_each_due_case_is_warned_exactly_once_across_batches_and_passes(cw):
+    """More due cases than one batch holds: passes take them in batches, each once, then nothing."""
+    now = timezone.now()
+    overdue = [_county_case_at_housing(cw, title=f"危房{i}") for i in range(7)]
+    soon = [_county_case_at_housing(cw, title=f"漏雨{i}") for i in range(5)]
+    for case in overdue:
+        _due(case, now - dt.timedelta(hours=2))
+    for case in soon:
+        _due(case, now + dt.timedelta(hours=2))
+    sent = {"overdue": 0, "due_soon": 0}
+    for _ in range(6):
+        counts = run_sweep(now=now, limit=3)
+        assert counts["overdue"] <= 3 and counts["due_soon"] <= 3
+        sent["overdue"] += counts["overdue"]
+        sent["due_soon"] += counts["due_soon"]
+    assert sent == {"overdue": 7, "due_soon": 5}
+    assert run_sweep(now=now) == {k: 0 for k in run_sweep(now=now)}
+    events = dict(CaseEvent.objects.filter(kind="overdue").values_list("case").annotate(n=Count("id")))
+    assert events == {c.pk: 1 for c in overdue}
+    events = dict(CaseEvent.objects.filter(kind="due_soon").values_list("case").annotate(n=Count("id")))
+    assert events == {c.pk: 1 for c in soon}
+    per_pair = Notification.objects.filter(kind__in=["overdue", "due_soon"]).values("case", "user", "kind").annotate(
+        n=Count("id"))
+    assert per_pair and all(row["n"] == 1 for row in per_pair)
+    # a case re-armed (its deadline moved after a warning) is warned again, once
+    Case.objects.filter(pk=overdue[0].pk).update(overdue_warned_at=None)
+    assert run_sweep(now=now)["overdue"] == 1
+    assert run_sweep(now=now)["overdue"] == 0
+
+
+def test_the_batch_finds_the_same_recipients_as_the_case_by_case_functions(cw):
+    from gongzhi.cases import notifications as notify
+    from gongzhi.cases.notification_batch import Batch
+
+    at_housing = [_county_case_at_housing(cw, title=f"危房{i}") for i in range(3)]
+    complaint = register(cw, by="county_dispatcher", code="complaint-service-quality", grid=None, region="A1",
+                         channel="hotline", complained_department=cw.housing)
+    village = register(cw)
+    village = services.case_accept(actor=cw.user("village_secretary_a1"), case=village)
+    village = services.case_assign(actor=cw.user("village_secretary_a1"), case=village, region=cw.regions["A1"])
+    cases = list(Case.objects.filter(pk__in=[c.pk for c in [*at_housing, complaint, village]]))
+    batch = Batch(cases)
+    batch.prefetch("cases.handle_case", units=True)
+    batch.prefetch("cases.dispatch_case", regions={r for c in cases for r in (c.village_id, c.town_id, c.county_id)})
+    for case in cases:
+        if case.assignee:
+            assert batch.unit_users(case) == notify.unit_user_ids(case)
+        for perm in ("cases.dispatch_case", "cases.supervise_case"):
+            for region in (case.village_id, case.town_id, case.county_id):
+                assert batch.territory_users(case, perm, region) == notify.territory_user_ids(
+                    case, perm, regions=[region])
+        assert batch.conflicted(case) == notify.conflicted_user_ids(case)
+    assert cw.user("housing_handler").pk in batch.conflicted(complaint)
+    assert batch.unit_users(at_housing[0]) and batch.unit_users(village)

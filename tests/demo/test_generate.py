@@ -225,3 +225,60 @@ def test_the_load_window_puts_back_every_index_and_constraint(db, monkeypatch):
     assert result.counts["household"] == 80
     assert schema() == before
     assert len(before[0]) > 40 and len(before[1]) > 40
+
+
+def test_generate_can_also_make_open_cases_numbered_gaplessly_per_year(db):
+    from collections import defaultdict
+
+    from gongzhi.cases.models import Case, CaseNumberSequence
+
+    call_command("generate", *SMALL, "--cases", "400", "--no-logins", verbosity=0)
+    cases = Case.objects.all()
+    assert cases.count() == 400
+    assert not cases.filter(status="closed").exists()
+    statuses = set(cases.values_list("status", flat=True))
+    assert {"registered", "accepted", "assigned", "in_progress", "result_reported"} <= statuses
+    assert cases.values("village_id").distinct().count() == 6
+    assert cases.values("category_id").distinct().count() >= 10
+    assert cases.values("current_level").distinct().count() >= 3
+    # gapless per year: 1 … n, and the year's sequence stands at n
+    by_year = defaultdict(list)
+    for number in cases.values_list("number", flat=True):
+        _prefix, year, n = number.split("-")
+        by_year[int(year)].append(int(n))
+    for year, numbers in by_year.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+        assert CaseNumberSequence.objects.get(year=year).last == len(numbers)
+    # territory cached consistently; running deadlines set for accepted cases
+    assert not cases.exclude(county_id=Region.objects.get(level=1).pk).exists()
+    assert not cases.filter(accepted_at__isnull=False, resolution_due_at__isnull=True).exists()
+    runs = AuditLog.objects.filter(action="generate", object_type="cases.case")
+    assert runs.count() == 1 and "400" in runs.get().note
+
+
+def test_generate_refuses_a_negative_number_of_cases(db):
+    with pytest.raises(CommandError):
+        call_command("generate", *SMALL, "--cases", "-1", verbosity=0)
+
+
+def _case_schema():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'cases_case' ORDER BY indexname")
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE conrelid = 'cases_case'::regclass OR confrelid = 'cases_case'::regclass ORDER BY 1")
+        return indexes, cursor.fetchall()
+
+
+def test_a_big_case_load_rebuilds_every_index_and_constraint_of_the_case_table(db, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("needs PostgreSQL")
+    from gongzhi.cases.models import Case
+
+    call_command("generate", *SMALL, "--no-logins", verbosity=0)
+    before = _case_schema()
+    monkeypatch.setattr(bulk, "LOAD_WINDOW_CASES", 10)
+    monkeypatch.setattr(bulk, "CASE_CHUNK", 40)
+    result = bulk.generate_open_cases(Region.objects.get(level=1), 150, seed=3)
+    assert result.cases == 150 == Case.objects.count()
+    assert _case_schema() == before

@@ -4,6 +4,7 @@
     gongzhi generate --size hanyin           # 10 towns, 160 villages, 100,000 households
     gongzhi generate --size million --clear  # 1,000,000 households (PostgreSQL: a few minutes)
     gongzhi generate --towns 3 --villages-per-town 5 --households 800 --seed 7
+    gongzhi generate --size million --clear --cases 1000000   # … and a million open cases
 
 Bulk path: rows are written with COPY (PostgreSQL) or bulk_create (SQLite), not through the
 registry services, and the run writes one audit row (action "generate"); see gongzhi/demo/bulk.py.
@@ -69,6 +70,24 @@ def run_generation(command: BaseCommand, spec: CountySpec, *, clear: bool, verbo
     return result
 
 
+def generate_cases_for(command: BaseCommand, n: int, *, seed: int, verbosity: int):
+    from gongzhi.demo.bulk import generate_open_cases
+    from gongzhi.registry.models import Region
+
+    county = Region.objects.filter(level=1).order_by("code").first()
+
+    def log(message):
+        if verbosity >= 1:
+            command.stdout.write(message)
+
+    log(f"generating {n:,} open cases …")
+    result = generate_open_cases(county, n, seed=seed, log=log)
+    numbers = ", ".join(f"{year}: {first}–{last}" for year, (first, last) in result.numbers.items())
+    log(command.style.SUCCESS(f"generated {result.cases:,} open cases in {result.seconds:.1f} s "
+                              f"({result.cases / max(result.seconds, 1e-9):,.0f}/s); numbers {numbers}"))
+    return result
+
+
 class Command(BaseCommand):
     help = "Generate a realistic demo county (deterministic from --seed), with one demo login per role."
 
@@ -81,10 +100,17 @@ class Command(BaseCommand):
                                  "'admin' included: use this or --password on any server others can reach)")
         parser.add_argument("--password", default=DEMO_PASSWORD, help=f"demo password (default {DEMO_PASSWORD})")
         parser.add_argument("--digest", action="store_true", help="print a digest of the generated data")
+        parser.add_argument("--cases", type=int, default=0,
+                            help="also generate this many open cases (residents' matters) in the county, "
+                                 "received over the last year (COPY on PostgreSQL; default 0)")
 
     def handle(self, *args, **options):
         spec = spec_from_options(options)
+        if options["cases"] < 0:
+            raise CommandError("--cases must not be negative")
         run_generation(self, spec, clear=options["clear"], verbosity=options["verbosity"])
+        if options["cases"]:
+            generate_cases_for(self, options["cases"], seed=options["seed"], verbosity=options["verbosity"])
         if options["digest"]:
             from gongzhi.demo.digest import registry_digest
 
