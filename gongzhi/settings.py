@@ -196,6 +196,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_IMPORTS = ["gongzhi.cases.numbering"]  # tasks outside an app's tasks.py
 # Residents' matters (gongzhi.cases): the deadline sweep runs every few minutes under celery beat
 # (`celery -A gongzhi worker -B`); the demo runs `gongzhi sweep_deadlines --loop 300` instead.
 CELERY_BEAT_SCHEDULE = {
@@ -208,6 +209,9 @@ CELERY_BEAT_SCHEDULE = {
     # gongzhi.care: warn helpers and grid heads about due-soon/overdue visits; reclassify nightly.
     "care-sweep-visits": {"task": "care.sweep_visits", "schedule": 3600.0},
     "care-classify-households": {"task": "care.classify_households", "schedule": 86400.0},
+    # Cases whose registering process died between the registration and its numbering
+    # (gongzhi/cases/numbering.py): numbered within a minute.
+    "cases-number-pending": {"task": "gongzhi.cases.number_pending", "schedule": 60.0},
     # Households the registry changed whose after-commit start of this task did not run.
     "care-reclassify-changed": {"task": "care.reclassify_changed", "schedule": 600.0},
 }

@@ -163,6 +163,12 @@ class CaseNumberSequence(models.Model):
         return last - count + 1
 
 
+# Stands for the case number in texts written before the number is given (notifications, the
+# stored answer to the client); ``numbering.number_pending`` puts the number in. Braces and
+# letters only: input cleaning never produces it by accident, and it survives JSON as is.
+PENDING_NUMBER = "{{case_number}}"
+
+
 def format_case_number(year: int, n: int) -> str:
     prefix = getattr(settings, "GONGZHI_CASE_NUMBER_PREFIX", "GZ")
     return f"{prefix}-{year}-{n:06d}"
@@ -230,7 +236,8 @@ class CaseChildQuerySet(CaseQuerySet):
 
 class Case(TerritoryMixin):
     # identity
-    number = models.CharField(_("case number"), max_length=32, unique=True)
+    # NULL between the registration's commit and the numbering right after it (``numbering.py``).
+    number = models.CharField(_("case number"), max_length=32, unique=True, null=True, blank=True)
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, default=new_tracking_code,
                                      help_text=_("Given to the requester to follow the case; random."))
     ledger = models.CharField(_("ledger"), max_length=16, choices=Ledger.choices, db_index=True)
@@ -376,10 +383,12 @@ class Case(TerritoryMixin):
                          condition=Q(overdue_warned_at__isnull=True, status__in=RESOLUTION_RUNNING)),
             models.Index(fields=["resolution_due_at", "id"], name="case_sweep_escalation",
                          condition=Q(escalated_at__isnull=True, status__in=RESOLUTION_RUNNING)),
+            # the numbering batch finds the few cases still waiting for a number
+            models.Index(fields=["id"], name="case_number_pending", condition=Q(number__isnull=True)),
         ]
 
     def __str__(self):
-        return f"{self.number} {self.title}"
+        return f"{self.number or '（待编号）'} {self.title}"
 
     scope_rule = ScopeRule(
         region=either(in_territory(region="region_id"), lambda g: Q(assignee_region_id=g.region_id)),

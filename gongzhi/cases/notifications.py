@@ -29,7 +29,7 @@ from django.utils.module_loading import import_string
 
 from gongzhi.accounts.models import RoleAssignment
 
-from .models import Case, Notification
+from .models import PENDING_NUMBER, Case, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +80,20 @@ def deliver(channel: str, to: str, text: str, subject: str = "") -> None:
         raise ValueError(f"unknown channel {channel}")
 
 
-def _send_later(channel: str, to: str, text: str, subject: str = "") -> None:
+def _with_number(text: str, case: Case | None) -> str:
+    """A text written before the case had its number, with the number put in (see numbering.py)."""
+    if case is None or PENDING_NUMBER not in text:
+        return text
+    number = case.number or Case.objects.filter(pk=case.pk).values_list("number", flat=True).first()
+    return text.replace(PENDING_NUMBER, number) if number else text
+
+
+def _send_later(channel: str, to: str, text: str, subject: str = "", *, case: Case | None = None) -> None:
     def _go():
         from .tasks import deliver_message
 
         try:
-            deliver_message.delay(channel, to, text, subject)
+            deliver_message.delay(channel, to, _with_number(text, case), _with_number(subject, case))
         except Exception:  # a message that cannot leave must never undo or break the step
             logger.exception("could not queue a %s message", channel)
 
@@ -149,6 +157,20 @@ def territory_user_ids(case: Case, perm: str, *, regions: Iterable[int] | None =
     return set(_holders(perm, region_id__in=region_ids)) - conflicted_user_ids(case)
 
 
+def territory_recipients(case: Case, perm: str, *, regions: Iterable[int]) -> dict[int, str]:
+    """``territory_user_ids`` with each user's e-mail address, in one query (for ``notify_users``)."""
+    region_ids = [r for r in regions if r]
+    if not region_ids:
+        return {}
+    app_label, codename = perm.split(".")
+    rows = RoleAssignment.objects.filter(
+        is_active=True, user__is_active=True, role__permissions__content_type__app_label=app_label,
+        role__permissions__codename=codename, region_id__in=region_ids,
+    ).values_list("user_id", "user__email")
+    conflicted = conflicted_user_ids(case)
+    return {uid: email for uid, email in rows if uid not in conflicted}
+
+
 def tier_region_id(case: Case, level: str) -> int | None:
     return {"village": case.village_id, "town": case.town_id, "county": case.county_id}.get(level)
 
@@ -202,7 +224,7 @@ def _context(case: Case, **extra) -> dict:
     from .choices import Ledger, Level
 
     return {
-        "site": SITE_NAME, "number": case.number, "title": case.title, "tracking_code": case.tracking_code,
+        "site": SITE_NAME, "number": case.number or PENDING_NUMBER, "title": case.title, "tracking_code": case.tracking_code,
         "ledger": Ledger(case.ledger).label, "level": Level(case.current_level).label if case.current_level else "",
         "acceptance_due": _due(case.acceptance_due_at), "response_due": _due(case.response_due_at),
         "resolution_due": _due(case.resolution_due_at), "note": "", **extra,
@@ -223,16 +245,24 @@ def requester_text(kind: str, case: Case, **extra) -> str:
 
 def notify_users(user_ids: Iterable[int], *, case: Case | None, kind: str, text: str | None = None,
                  **extra) -> list[Notification]:
-    """In-app notifications now (inside the caller's transaction), emails after commit."""
+    """In-app notifications now (inside the caller's transaction), emails after commit.
+
+    ``user_ids`` may be a mapping of user id → e-mail (``territory_recipients``): then the
+    addresses are not looked up again.
+    """
     excluded = conflicted_user_ids(case) if case is not None else set()
     ids = sorted(set(user_ids) - excluded)
     if not ids:
         return []
     body = text if text is not None else staff_text(kind, case, **extra)
     rows = Notification.objects.bulk_create([Notification(user_id=uid, case=case, kind=kind, text=body) for uid in ids])
-    User = get_user_model()
-    for email in User.objects.filter(pk__in=ids).exclude(email="").values_list("email", flat=True):
-        _send_later("email", email, body, subject=f"【{SITE_NAME}】{case.number if case else ''}")
+    if isinstance(user_ids, dict):
+        emails = [user_ids[uid] for uid in ids if user_ids[uid]]
+    else:
+        emails = get_user_model().objects.filter(pk__in=ids).exclude(email="").values_list("email", flat=True)
+    for email in emails:
+        _send_later("email", email, body, subject=f"【{SITE_NAME}】{(case.number or PENDING_NUMBER) if case else ''}",
+                    case=case)
     return rows
 
 

@@ -40,10 +40,10 @@ from .choices import (
 )
 from .deadlines import limit_for, shift_running_deadlines
 from .models import (
-    SUMMONED_DEPARTMENT, Case, CaseAttachment, CaseCategory, CaseEvent, CaseNumberSequence, CaseRequest, Summons,
-    TimeLimitDefault,
-    format_case_number, validate_attachment,
+    SUMMONED_DEPARTMENT, Case, CaseAttachment, CaseCategory, CaseEvent, CaseRequest, Summons, TimeLimitDefault,
+    validate_attachment,
 )
+from .numbering import number_pending
 from .selectors import REVEAL_PHONE, actor_rank, holds_unit, may_reveal_requester_phone
 from .workflow import TRANSITIONS, Transition, check_precondition, check_transition, facts_of
 
@@ -294,6 +294,13 @@ def category_for(*, county_id: int | None, code: str) -> CaseCategory | None:
 # 1 分类建账: register and classify
 
 
+REGISTER_TRUSTED_FIELDS = [
+    "county", "town", "village", "category", "region", "grid", "requester", "registered_by", "raised_by_person",
+    "complained_department", "complained_person", "assignee_grid", "assignee_region", "assignee_department",
+    "handler",
+]
+
+
 @transaction.atomic
 def case_register(
     *, actor, category: CaseCategory, title: str, description: str, channel: str,
@@ -302,8 +309,16 @@ def case_register(
     requester_phone: str = "", anonymous: bool = False, is_dispute: bool | None = None,
     complained_department: Department | None = None, complained_person: Person | None = None,
     complained_text: str = "", received_at: dt.datetime | None = None, attachments: Iterable = (),
+    number_after_commit: bool = False,
 ) -> Case:
-    """Enter a new case into its ledger (the ledger follows the category)."""
+    """Enter a new case into its ledger (the ledger follows the category).
+
+    The case number (gapless per year, ``numbering.py``) is given as the *last* statement of the
+    caller's transaction, so the numbering lock is held only from there to the commit. With
+    ``number_after_commit`` the case commits without one (``case.number`` is None, texts carry
+    ``PENDING_NUMBER``) and the caller calls ``numbering.number_pending(case_id=case.pk)`` once
+    its transaction has committed — the intake channels do, so registrations never queue.
+    """
     require_perm(actor, "cases.add_case")
     now = _now()
     received_at = received_at or now
@@ -327,7 +342,7 @@ def case_register(
         raise ValidationError({"complained_department": "被投诉单位不属于本县"})
     level = category.default_level
     case = Case(
-        number="(pending)", ledger=category.ledger, kind=category.matter_kind, category=category,
+        number=None, ledger=category.ledger, kind=category.matter_kind, category=category,
         title=_require_text(title, "title", "请填写标题"), description=_require_text(description, "description", "请填写诉求内容"),
         channel=channel, region=region, grid=grid, grid_path=grid.path if grid else "", address=address,
         latitude=latitude, longitude=longitude, requester=requester, requester_name=requester_name.strip(),
@@ -341,9 +356,10 @@ def case_register(
     )
     case.copy_territory_from(region)
     case.acceptance_due_at = limit_for(category, Limit.ACCEPTANCE).due(received_at)
-    year = timezone.localtime(received_at).year
-    case.number = format_case_number(year, CaseNumberSequence.reserve(year))
-    case.full_clean()
+    # The related rows were read from the database just now (or checked above) and the foreign
+    # keys hold anyway; the unique columns have their indexes (the tracking code is 60 random
+    # bits). Validating them again would cost a query each on every submission.
+    case.full_clean(exclude=REGISTER_TRUSTED_FIELDS, validate_unique=False, validate_constraints=False)
     case.save()
     recheck_in_scope(case, actor, "cases.add_case")
     event = _event(case, actor=actor, kind="register", from_status="", public=True,
@@ -351,11 +367,13 @@ def case_register(
     _attach_files(case, attachments, actor=actor, kind=AttachmentKind.INTAKE, event=event)
     audit_record(actor=actor, action=AuditAction.CREATE, obj=case, after=case_snapshot(case))
     tier = _tier_region_id(case, level)
-    notify.notify_users(notify.territory_user_ids(case, "cases.dispatch_case", regions=[tier]),
+    notify.notify_users(notify.territory_recipients(case, "cases.dispatch_case", regions=[tier]),
                         case=case, kind="registered")
     if case.status == S.PENDING_INSTRUCTION:
-        notify.notify_users(notify.territory_user_ids(case, "cases.instruct_case", regions=[tier]),
+        notify.notify_users(notify.territory_recipients(case, "cases.instruct_case", regions=[tier]),
                             case=case, kind="needs_instruction")
+    if not number_after_commit:
+        case.number = number_pending(case_id=case.pk)
     return case
 
 

@@ -234,7 +234,7 @@ def _sweep_summons(now: dt.datetime) -> int:
                 continue
             summons = Summons.objects.select_related("case", "department").get(pk=pk)
             case = summons.case
-            _record(case, "summons_overdue", f"{summons.department}未按时报到，提请县级督办")
+            _record_all([case], "summons_overdue", f"{summons.department}未按时报到，提请县级督办")
             recipients = notify.territory_user_ids(case, "cases.supervise_case", regions=[case.county_id])
             if summons.summoned_by_id:
                 recipients.add(summons.summoned_by_id)

@@ -9,7 +9,7 @@ How it works (PostgreSQL; SQLite serialises writers anyway)::
         claim.store(case, answer)              # the answer, in the same transaction
     # commit → only now is the client told "accepted"
 
-``claim_key`` INSERTs the key inside a savepoint. A concurrent duplicate's INSERT blocks on the
+``claim_key`` INSERTs the key (``ON CONFLICT DO NOTHING`` on PostgreSQL, a savepoint elsewhere). A concurrent duplicate's INSERT blocks on the
 unique index until the first transaction ends: if it committed, the INSERT fails with a unique
 violation and we read the committed row (READ COMMITTED sees it) and replay its answer; if it
 rolled back (bad input), the INSERT succeeds and this request goes ahead on its own. A key is
@@ -26,7 +26,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from .models import IdempotencyKey
 
@@ -80,22 +81,37 @@ def claim_key(*, scope: str, key: str | None, fingerprint: str) -> Claim:
     if not key:
         return Claim(row=None)
     assert transaction.get_connection().in_atomic_block, "claim_key must run inside the case's transaction"
-    try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint)
-        return Claim(row=row)
-    except IntegrityError:
-        row = IdempotencyKey.objects.select_related("case").get(scope=scope, key=key)
-        if row.fingerprint != fingerprint:
-            raise KeyReused(row) from None
-        return Claim(row=row, replay=True)
+    if connection.vendor == "postgresql":
+        # One statement instead of savepoint + INSERT + release: ON CONFLICT DO NOTHING waits for
+        # a racing transaction holding the same key exactly as the unique index would, then
+        # inserts (it rolled back) or inserts nothing (it committed: replay its answer).
+        row = IdempotencyKey(scope=scope, key=key, fingerprint=fingerprint, created_at=timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {IdempotencyKey._meta.db_table} (scope, key, fingerprint, response_text, created_at) "
+                "VALUES (%s, %s, %s, '', %s) ON CONFLICT (scope, key) DO NOTHING RETURNING id",
+                [scope, key, fingerprint, row.created_at])
+            inserted = cursor.fetchone()
+        if inserted is not None:
+            row.pk = inserted[0]
+            row._state.adding = False
+            return Claim(row=row)
+    else:
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint)
+            return Claim(row=row)
+        except IntegrityError:
+            pass
+    row = IdempotencyKey.objects.select_related("case").get(scope=scope, key=key)
+    if row.fingerprint != fingerprint:
+        raise KeyReused(row)
+    return Claim(row=row, replay=True)
 
 
 def purge_old_keys(*, days: int) -> int:
     """Delete keys older than ``days`` (a retry after that long is a new submission)."""
     import datetime as dt
-
-    from django.utils import timezone
 
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - dt.timedelta(days=days)).delete()
     return deleted

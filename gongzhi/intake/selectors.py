@@ -8,6 +8,7 @@ Staff reads start from ``visible_to`` like everywhere else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -213,8 +214,11 @@ def resident_categories(county: Region) -> list[tuple[str, list[CaseCategory]]]:
     return [(label, groups[label]) for label in order if label in groups]
 
 
+CATEGORY_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # as cases.models.service_code_validator
+
+
 def category_in_county(county: Region, code: str, *, resident: bool = False) -> CaseCategory | None:
-    if not code:
+    if not code or not CATEGORY_CODE.fullmatch(code):  # no such code can exist (and NUL never reaches SQL)
         return None
     if resident and code in conf.resident_excluded_categories():
         return None

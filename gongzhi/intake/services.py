@@ -27,7 +27,8 @@ from django.utils import timezone
 from gongzhi.cases import notifications as notify
 from gongzhi.cases import services as case_services
 from gongzhi.cases.choices import CaseStatus, ClosedAs, Ledger, Level, MatterKind, Satisfaction
-from gongzhi.cases.models import Case, CaseCategory, CaseEvent
+from gongzhi.cases.models import PENDING_NUMBER, Case, CaseCategory, CaseEvent
+from gongzhi.cases.numbering import number_pending
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.scoping import require_perm
 from gongzhi.registry.models import Grid, Person, Region
@@ -192,27 +193,57 @@ def intake_submit(*, actor, channel: str, data: IntakeInput, scope: str, key: st
         claim = claim_key(scope=scope, key=key, fingerprint=fingerprint({"channel": channel,
                                                                           **data.fingerprint_data()}))
         if claim.replay:
-            return IntakeResult(case=claim.row.case, response=claim.row.response, replayed=True)
-        category = data.category or unclassified_category(
-            data.region if data.region.level == 1 else Region.objects.get(pk=data.region.county_id))
-        description = data.description + _attributes_text(category, data.attributes)
-        if len(description) > conf.max_description() + 2000:
-            raise ValidationError({"description": "内容太长"})
-        case = case_services.case_register(
-            actor=actor, category=category, title=(data.title or summary(data.description))[:200],
-            description=description, channel=channel, region=data.region, grid=data.grid,
-            address=data.address[:200], latitude=data.latitude, longitude=data.longitude, requester=data.requester,
-            requester_name=data.requester_name[:50], requester_phone=data.requester_phone,
-            anonymous=data.anonymous, complained_text=data.complained_text[:200], attachments=data.photos,
-        )
-        submission = IntakeSubmission(case=case, channel=channel, client=client, media_url=data.media_url,
-                                      email=data.email, device_id=data.device_id[:100],
-                                      account_id=data.account_id[:100], attributes=data.attributes)
-        submission.full_clean(exclude=["case", "client"], validate_unique=False)  # the token is random (96 bits)
-        submission.save()
+            case = claim.row.case
+            response = claim.row.response
+        else:
+            case, response = _register(actor=actor, channel=channel, data=data, client=client, answer=answer)
+            claim.store(case=case, response=response)
+    # Committed: now the number (one short statement, see cases/numbering.py). A replay of a
+    # submission whose process died before this point numbers it here too.
+    if case is None:  # a replay whose case was deleted since: the stored answer as it was
+        return IntakeResult(case=None, response=response, replayed=True)
+    if case.number is None:
+        case.number = number_pending(case_id=case.pk)
+    return IntakeResult(case=case, response=_fill_number(response, case.number), replayed=claim.replay)
+
+
+def _fill_number(value, number: str):
+    """The answer as the client gets it: ``PENDING_NUMBER`` replaced by the case number."""
+    if isinstance(value, str):
+        return value.replace(PENDING_NUMBER, number) if PENDING_NUMBER in value else value
+    if isinstance(value, dict):
+        return {k: _fill_number(v, number) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_number(v, number) for v in value]
+    return value
+
+
+def _register(*, actor, channel: str, data: IntakeInput, client, answer) -> tuple[Case, dict]:
+    """The case, its submission row and the answer (with ``PENDING_NUMBER`` for the number)."""
+    category = data.category or unclassified_category(
+        data.region if data.region.level == 1 else Region.objects.get(pk=data.region.county_id))
+    description = data.description + _attributes_text(category, data.attributes)
+    if len(description) > conf.max_description() + 2000:
+        raise ValidationError({"description": "内容太长"})
+    case = case_services.case_register(
+        actor=actor, category=category, title=(data.title or summary(data.description))[:200],
+        description=description, channel=channel, region=data.region, grid=data.grid,
+        address=data.address[:200], latitude=data.latitude, longitude=data.longitude, requester=data.requester,
+        requester_name=data.requester_name[:50], requester_phone=data.requester_phone,
+        anonymous=data.anonymous, complained_text=data.complained_text[:200], attachments=data.photos,
+        number_after_commit=True,
+    )
+    submission = IntakeSubmission(case=case, channel=channel, client=client, media_url=data.media_url,
+                                  email=data.email, device_id=data.device_id[:100],
+                                  account_id=data.account_id[:100], attributes=data.attributes)
+    submission.full_clean(exclude=["case", "client"], validate_unique=False)  # the token is random (96 bits)
+    submission.save()
+    case.number = PENDING_NUMBER  # only while the answer is built; never saved
+    try:
         response = answer(case, submission)
-        claim.store(case=case, response=response)
-    return IntakeResult(case=case, response=response)
+    finally:
+        case.number = None
+    return case, response
 
 
 # ---------------------------------------------------------------------------------------------

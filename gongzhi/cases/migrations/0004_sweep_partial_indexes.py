@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_default_catalogue'),
+        ('cases', '0003_case_number_off_hot_path'),
     ]
 
     operations = [
