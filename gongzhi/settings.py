@@ -306,3 +306,36 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "gongzhi.intake.open311.schema.add_open311",
 ]
+
+# --- accounts: login lockout (django-axes) and second factor (django-otp) — issue 10 §3 -------
+# Kept in one block so the other apps' settings above stay untouched.
+import datetime as _dt  # noqa: E402
+
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+MIDDLEWARE += [
+    # last, as axes asks: turns a lockout flagged during authenticate() into the lockout page
+    "axes.middleware.AxesMiddleware",
+]
+# axes first: it refuses a locked-out user before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+# Failures count per username and, separately, per client address (either one locks), within a
+# sliding window: a failure older than the cool-off no longer counts.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+GONGZHI_LOGIN_FAILURE_LIMIT = int(os.environ.get("GONGZHI_LOGIN_FAILURE_LIMIT", "5"))
+# The API token endpoint kept its older, looser limit (scripts retry); same records, same window.
+GONGZHI_API_TOKEN_FAILURE_LIMIT = int(os.environ.get("GONGZHI_API_TOKEN_FAILURE_LIMIT", "10"))
+AXES_FAILURE_LIMIT = "gongzhi.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = _dt.timedelta(minutes=int(os.environ.get("GONGZHI_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gongzhi.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# Second factor: who needs one is decided from permissions (gongzhi.accounts.otp.needs_second_factor).
+OTP_TOTP_ISSUER = os.environ.get("GONGZHI_OTP_ISSUER", "共治 Gongzhi")
+OTP_TOTP_TOLERANCE = 1
+GONGZHI_SMS_OTP_VALIDITY_SECONDS = 300

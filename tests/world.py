@@ -11,6 +11,7 @@ Personas (username → role over scope):
     outsider_b         镇党委书记 over town B (the outsider for everything in town A)
     auditor            审计员
     three_line_a1      党员 in touch with household A1-1 only
+    sysadmin           系统管理员 (the built-in role, not a superuser)
 """
 from __future__ import annotations
 
@@ -106,4 +107,6 @@ def build_world() -> World:
     _login(w, "outsider_b", "town_secretary", "涧池镇书记", region=r["B"])
     _login(w, "auditor", "auditor", "审计员")
     _login(w, "three_line_a1", "three_line", "党员李强", person=member)
+    # 三员分立: the system administrator (not a superuser) — unlocks logins, never reads the audit log.
+    _login(w, "sysadmin", "sysadmin", "系统管理员")
     return w

@@ -2,13 +2,15 @@
 
 ``POST /api/auth/token/`` takes a username and password and returns the user's DRF token (the same
 token on every call until it is deleted). It ignores any credentials sent with the request, so a
-client holding a stale token can still log in again. Failed attempts are counted per client
-address and username; after ``MAX_FAILURES`` within ``FAILURE_WINDOW`` seconds the endpoint
-answers 429 until the window passes (a password oracle must not be free to hammer).
+client holding a stale token can still log in again. Failed attempts are recorded by django-axes,
+the same records as the login page's (``accounts.lockout``): after ``MAX_FAILURES`` within the
+window the endpoint answers 429, even to the right password, until the window passes or an
+administrator unlocks (a password oracle must not be free to hammer).
 """
 from __future__ import annotations
 
-from django.core.cache import cache
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -21,21 +23,16 @@ from rest_framework.views import APIView
 
 from gongzhi.core.api import api_errors, error_response
 
+from .lockout import LOCKED_MESSAGE
 from .selectors import user_assignments
 
-MAX_FAILURES = 10
-FAILURE_WINDOW = 15 * 60
+MAX_FAILURES = settings.GONGZHI_API_TOKEN_FAILURE_LIMIT
 
 
 class TokenOutput(serializers.Serializer):
     token = serializers.CharField(read_only=True)
     user_id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
-
-
-def _failure_key(request) -> str:
-    username = str(request.data.get("username", "")).strip().lower()[:150]
-    return f"gongzhi:api-token-failures:{request.META.get('REMOTE_ADDR', '')}:{username}"
 
 
 class TokenView(ObtainAuthToken):
@@ -48,19 +45,17 @@ class TokenView(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        key = _failure_key(request)
-        if cache.get(key, 0) >= MAX_FAILURES:
-            return error_response("throttled", "登录失败次数过多，请稍后再试", status.HTTP_429_TOO_MANY_REQUESTS)
+        username = str(request.data.get("username", ""))[:150]
+        # Asked before the password is checked: a locked client learns nothing from trying.
+        if not AxesProxyHandler.is_allowed(request, {"username": username}):
+            return error_response("throttled", LOCKED_MESSAGE, status.HTTP_429_TOO_MANY_REQUESTS)
+        # authenticate() inside the serializer goes through axes, which records a failure.
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
-            cache.add(key, 0, FAILURE_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, FAILURE_WINDOW)
             raise ValidationError(serializer.errors)
-        cache.delete(key)
         user = serializer.validated_data["user"]
+        # A success forgives this client's earlier failures for this user (as the page login does).
+        AxesProxyHandler.reset_attempts(username=user.get_username(), ip_address=request.axes_ip_address)
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenOutput({"token": token.key, "user_id": user.pk, "username": user.get_username()}).data)
 

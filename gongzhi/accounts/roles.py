@@ -86,6 +86,18 @@ BUILTIN_ROLES = [
 ] + [DISPATCHER]
 
 
+# The system administrator's permissions beyond Gongzhi's own apps: unlocking logins.
+SYSADMIN_EXTRA = ["axes.view_accessattempt", "axes.delete_accessattempt"]
+
+
+def _permissions(dotted_names):
+    from django.contrib.auth.models import Permission
+
+    wanted = {tuple(dotted.split(".")) for dotted in dotted_names}
+    return [p for p in Permission.objects.filter(codename__in={c for _a, c in wanted})
+            .select_related("content_type") if (p.content_type.app_label, p.codename) in wanted]
+
+
 def ensure_builtin_roles(sender=None, using="default", **kwargs):
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
@@ -110,9 +122,6 @@ def ensure_builtin_roles(sender=None, using="default", **kwargs):
         if not (created or role.follows_defaults):
             continue
         if perm_names is None:
-            role.permissions.set(all_ours)
+            role.permissions.set(list(all_ours) + _permissions(SYSADMIN_EXTRA))
             continue
-        wanted = {tuple(dotted.split(".")) for dotted in perm_names}
-        perms = [p for p in Permission.objects.filter(codename__in={c for _a, c in wanted})
-                 .select_related("content_type") if (p.content_type.app_label, p.codename) in wanted]
-        role.permissions.set(perms)
+        role.permissions.set(_permissions(perm_names))
