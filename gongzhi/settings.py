@@ -318,6 +318,10 @@ INSTALLED_APPS += [
     "django_otp.plugins.otp_static",
 ]
 MIDDLEWARE += [
+    # after AuthenticationMiddleware: marks request.user verified when the session holds a device
+    "django_otp.middleware.OTPMiddleware",
+    # logins whose permissions call for a second factor reach nothing else until they give one
+    "gongzhi.accounts.middleware.SecondFactorMiddleware",
     # last, as axes asks: turns a lockout flagged during authenticate() into the lockout page
     "axes.middleware.AxesMiddleware",
 ]

@@ -44,6 +44,25 @@ def api(world):
     return _api
 
 
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch):
+    """In these tests ``force_login`` stands for a completed login, second factor included (the
+    personas who need one get a verified TOTP device). The second factor's own tests log in
+    through the pages (``tests/accounts``) or pass ``otp=False``."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, otp=True):
+        original(self, user, backend)
+        if otp:
+            from tests.otp import verify_session
+
+            verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def vendor():
     return connection.vendor

@@ -12,6 +12,7 @@ Personas (username → role over scope):
     auditor            审计员
     three_line_a1      党员 in touch with household A1-1 only
     sysadmin           系统管理员 (the built-in role, not a superuser)
+    county_admin       县级安全管理员: grants and revokes roles
 """
 from __future__ import annotations
 
@@ -109,4 +110,6 @@ def build_world() -> World:
     _login(w, "three_line_a1", "three_line", "党员李强", person=member)
     # 三员分立: the system administrator (not a superuser) — unlocks logins, never reads the audit log.
     _login(w, "sysadmin", "sysadmin", "系统管理员")
+    # ... and the security administrator, who grants and revokes roles (and reads no audit trail).
+    _login(w, "county_admin", "county_admin", "县级安全管理员")
     return w

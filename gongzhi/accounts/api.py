@@ -5,7 +5,8 @@ token on every call until it is deleted). It ignores any credentials sent with t
 client holding a stale token can still log in again. Failed attempts are recorded by django-axes,
 the same records as the login page's (``accounts.lockout``): after ``MAX_FAILURES`` within the
 window the endpoint answers 429, even to the right password, until the window passes or an
-administrator unlocks (a password oracle must not be free to hammer).
+administrator unlocks (a password oracle must not be free to hammer). A login that needs a
+second factor (``accounts.otp``) also sends ``otp``: a code from its authenticator or a recovery code.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rest_framework.views import APIView
 from gongzhi.core.api import api_errors, error_response
 
 from .lockout import LOCKED_MESSAGE
+from .otp import confirmed_devices, match_token, needs_second_factor
 from .selectors import user_assignments
 
 MAX_FAILURES = settings.GONGZHI_API_TOKEN_FAILURE_LIMIT
@@ -35,13 +37,20 @@ class TokenOutput(serializers.Serializer):
     username = serializers.CharField(read_only=True)
 
 
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+    otp = serializers.CharField(required=False, help_text="One-time code (authenticator app or a recovery code); "
+                                                          "required for logins that need a second factor.")
+
+
 class TokenView(ObtainAuthToken):
     authentication_classes = ()
     permission_classes = ()
 
     @extend_schema(
-        summary="Obtain an API token", tags=["auth"], request=AuthTokenSerializer,
-        responses={200: TokenOutput, **api_errors(400, 429)},
+        summary="Obtain an API token", tags=["auth"], request=TokenInput,
+        responses={200: TokenOutput, **api_errors(400, 403, 429)},
         auth=[],
     )
     def post(self, request, *args, **kwargs):
@@ -54,6 +63,16 @@ class TokenView(ObtainAuthToken):
         if not serializer.is_valid():
             raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
+        if needs_second_factor(user):
+            # The token outlives the session, so it is issued only with the second factor too.
+            if not confirmed_devices(user):
+                return error_response("second_factor_enrolment_required",
+                                      "该账号需要第二步验证：请先在网页上设置身份验证器（/accounts/otp/enrol/）",
+                                      status.HTTP_403_FORBIDDEN)
+            if not str(request.data.get("otp", "")).strip():
+                return error_response("otp_required", "请同时提供动态验证码（otp）", status.HTTP_400_BAD_REQUEST)
+            if match_token(user, str(request.data.get("otp", ""))) is None:
+                return error_response("otp_invalid", "动态验证码不正确或已过期", status.HTTP_400_BAD_REQUEST)
         # A success forgives this client's earlier failures for this user (as the page login does).
         AxesProxyHandler.reset_attempts(username=user.get_username(), ip_address=request.axes_ip_address)
         token, _created = Token.objects.get_or_create(user=user)

@@ -55,7 +55,7 @@ BUILTIN_ROLES = [
         "registry.view_household", "registry.view_person", "registry.view_householdmembership",
     ] + CARE_THREE_LINE),
     ("auditor", "审计员", "all", REGISTRY_VIEW + ["core.view_auditlog"] + CARE_VIEW),
-    ("sysadmin", "系统管理员", "all", None),  # None: every Gongzhi permission
+    ("sysadmin", "系统管理员", "all", None),  # None: every Gongzhi permission but the audit and security duties
 ]
 
 # Residents' matters (gongzhi.cases): what each role above may do with cases, and the dispatcher.
@@ -89,6 +89,19 @@ BUILTIN_ROLES = [
 # The system administrator's permissions beyond Gongzhi's own apps: unlocking logins.
 SYSADMIN_EXTRA = ["axes.view_accessattempt", "axes.delete_accessattempt"]
 
+# 三员分立 (separation of duties, 等保 2.0): the system administrator runs the system, the security
+# administrator (here the county administrator) grants and revokes roles, the auditor reads the
+# audit trail. No login may hold two of the last two duties (``services.role_grant`` refuses),
+# and the system administrator holds neither.
+AUDIT_DUTY = frozenset({"core.view_auditlog"})
+SECURITY_DUTY = frozenset({"accounts.add_roleassignment", "accounts.change_roleassignment",
+                           "accounts.delete_roleassignment", "accounts.add_role", "accounts.change_role",
+                           "accounts.delete_role"})
+SECURITY_ADMIN = ("county_admin", "县级安全管理员（角色授权）", "all",
+                  ["accounts.view_role", "accounts.view_roleassignment", "accounts.view_user",
+                   "accounts.add_roleassignment", "accounts.change_roleassignment"])
+BUILTIN_ROLES = BUILTIN_ROLES + [SECURITY_ADMIN]
+
 
 def _permissions(dotted_names):
     from django.contrib.auth.models import Permission
@@ -111,7 +124,9 @@ def ensure_builtin_roles(sender=None, using="default", **kwargs):
 
     # Every Gongzhi app's permissions (sysadmin's set), whatever apps exist now.
     our_labels = [c.label for c in global_apps.get_app_configs() if c.name.startswith("gongzhi.")]
-    all_ours = Permission.objects.filter(content_type__app_label__in=our_labels)
+    separated = {tuple(p.split(".")) for p in AUDIT_DUTY | SECURITY_DUTY}
+    all_ours = [p for p in Permission.objects.filter(content_type__app_label__in=our_labels).select_related("content_type")
+                if (p.content_type.app_label, p.codename) not in separated]
     for code, name, scope_kind, perm_names in BUILTIN_ROLES:
         role, created = Role.objects.get_or_create(
             code=code, defaults={"name": name, "scope_kind": scope_kind, "is_builtin": True,

@@ -30,6 +30,10 @@ from django.http import Http404
 
 NOTHING = Q(pk__in=[])
 
+# A grant that is worth nothing until bound to one submission's territory (public channels,
+# ``accounts.channel_actors``): ``bind_to`` turns it into a region or grid grant over exactly that.
+SUBMISSION = "submission"
+
 # Region levels (see registry.models.RegionLevel) → the cached column naming that ancestor.
 LEVEL_COLUMNS = {1: "county", 2: "town", 3: "village"}
 
@@ -44,7 +48,7 @@ TIER_COUNTY, TIER_TOWN, TIER_VILLAGE, TIER_GRID = 1, 2, 3, 4
 
 @dataclass(frozen=True)
 class Grant:
-    kind: str  # ALL | REGION | GRID | DEPARTMENT | CONTACTS
+    kind: str  # ALL | REGION | GRID | DEPARTMENT | CONTACTS | SUBMISSION (unbound)
     region_id: int | None = None
     region_level: int | None = None
     county_id: int | None = None
@@ -68,6 +72,15 @@ class Grant:
         if self.kind in (GRID, CONTACTS):
             return TIER_GRID
         return TIER_COUNTY
+
+    @classmethod
+    def over(cls, territory) -> "Grant":
+        """A grant over exactly one region (with what lies under it) or one grid (with its sub-grids)."""
+        if hasattr(territory, "path"):  # a grid (regions have no path)
+            return cls(kind=GRID, grid_id=territory.pk, grid_path=territory.path,
+                       grid_village_id=territory.village_id, county_id=territory.county_id)
+        return cls(kind=REGION, region_id=territory.pk, region_level=territory.level,
+                   county_id=territory.county_id)
 
     def territory_q(self, *, county: str, town: str, village: str, region: str | None = None) -> Q:
         """For models that carry cached territory columns: a region grant as one indexed filter."""
@@ -204,12 +217,20 @@ def forget_cached_grants(user) -> None:
         del user._gongzhi_grants
 
 
+# Separation of duties (三员分立): these permissions are never implied by superuser status; a
+# superuser (the system administrator) holds them only through a role like anyone else, and the
+# role services refuse to give the audit duty and the security duty to one login.
+# The audit trail's content belongs to the auditor alone.
+SEPARATED_DUTY_PERMISSIONS = frozenset({"core.view_auditlog"})
+
+
 def user_grants(user, perm: str) -> list[Grant]:
     if user is None or not user.is_authenticated or not user.is_active:
         return []
-    if user.is_superuser:
+    if user.is_superuser and perm not in SEPARATED_DUTY_PERMISSIONS:
         return [Grant(kind=ALL)]
-    return [grant for grant, perms in grants_and_perms(user) if perm in perms]
+    # An unbound submission grant is left out: it gives nothing, not even "holds it somewhere".
+    return [grant for grant, perms in grants_and_perms(user) if perm in perms and grant.kind != SUBMISSION]
 
 
 def all_grants(user) -> list[Grant]:
@@ -218,7 +239,19 @@ def all_grants(user) -> list[Grant]:
         return []
     if user.is_superuser:
         return [Grant(kind=ALL)]
-    return [grant for grant, _perms in grants_and_perms(user)]
+    return [grant for grant, _perms in grants_and_perms(user) if grant.kind != SUBMISSION]
+
+
+def bind_to(user, territory):
+    """A copy of ``user`` whose submission grants hold over ``territory`` (a region or a grid)
+    only: how a public channel acts for one submission. Other grants are kept as they are; the
+    original ``user`` object is left untouched (it may be cached and shared)."""
+    import copy
+
+    bound = copy.copy(user)
+    grant = Grant.over(territory)
+    bound._gongzhi_grants = [(grant if g.kind == SUBMISSION else g, perms) for g, perms in grants_and_perms(user)]
+    return bound
 
 
 def has_perm_anywhere(user, perm: str) -> bool:

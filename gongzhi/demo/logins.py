@@ -17,6 +17,13 @@ from gongzhi.core.scoping import forget_cached_grants
 from gongzhi.registry.models import ContactLine, Department, Grid, Person, Region, RegionLevel
 
 DEMO_PASSWORD = "gongzhi-demo"
+# The demo's second factor. Logins whose permissions call for one (admin, auditor, secretaries,
+# grid worker, dispatcher: they may reveal ID numbers or phones, read the audit trail or change
+# roles) get an authenticator enrolled with this one published secret, so that a new user can
+# get in: add it to an authenticator app, or run `gongzhi demo_otp` for the current code. It is a
+# demo convenience and must never be used on a real deployment (it is only ever set here).
+DEMO_TOTP_SECRET = "GONGZHIDEMOTOTPKEY234567"
+DEMO_DEVICE_NAME = "演示身份验证器"
 
 ROLE_ENGLISH = {
     "county_secretary": "County party secretary",
@@ -44,6 +51,7 @@ class DemoLogin:
     scope_note: str = ""
     created: bool = False
     password_set: bool = False
+    second_factor: bool = False
 
     @property
     def scope_label(self) -> str:
@@ -132,7 +140,38 @@ def ensure_demo_logins(*, password: str = DEMO_PASSWORD, reset_passwords: bool =
             assignment.full_clean()
             assignment.save()
         forget_cached_grants(user)
+        login.second_factor = _ensure_demo_device(user)
+        forget_cached_grants(user)
     return plan
+
+
+def _ensure_demo_device(user) -> bool:
+    """Enrol the demo authenticator for a login that needs a second factor; True if it does."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from gongzhi.accounts.otp import needs_second_factor
+
+    if not needs_second_factor(user):
+        return False
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.update_or_create(user=user, name=DEMO_DEVICE_NAME, defaults={"key": key, "confirmed": True})
+    return True
+
+
+def demo_totp_code(at: float | None = None) -> tuple[str, int]:
+    """The demo authenticator's current code and the seconds it stays valid."""
+    import base64
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(base64.b32decode(DEMO_TOTP_SECRET), step=30, t0=0, digits=6)
+    if at is not None:
+        totp.time = at
+    now = time.time() if at is None else at
+    return f"{totp.token():06d}", 30 - int(now) % 30
 
 
 def _width(text: str) -> int:
@@ -149,13 +188,17 @@ def login_table(plan: list[DemoLogin], password: str = DEMO_PASSWORD) -> str:
     rows = []
     for login in plan:
         shown = password if login.password_set else f"{password} *"
-        rows.append((login.username, shown, f"{roles.get(login.role, login.role)} {ROLE_ENGLISH[login.role]}",
+        rows.append((login.username + (" †" if login.second_factor else ""), shown, f"{roles.get(login.role, login.role)} {ROLE_ENGLISH[login.role]}",
                      login.scope_label))
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
     out = [line, "| " + " | ".join(_pad(h, w) for h, w in zip(header, widths)) + " |", line]
     out += ["| " + " | ".join(_pad(c, w) for c, w in zip(row, widths)) + " |" for row in rows]
     out.append(line)
+    if any(login.second_factor for login in plan):
+        out.append(f"† 登录后还需第二步验证码。演示密钥 {DEMO_TOTP_SECRET}（可添加到身份验证器应用），或运行 "
+                   "`gongzhi demo_otp` 查看当前验证码。† also asks for a one-time code after the password: add "
+                   f"the demo secret {DEMO_TOTP_SECRET} to an authenticator app, or run `gongzhi demo_otp`.")
     if not all(login.password_set for login in plan):
         out.append("* 首次创建时设置的密码；--reset-passwords 可重置。Set when the login was created; "
                    "--reset-passwords sets it again.")

@@ -1,85 +1,49 @@
-"""The accounts the public channels act as.
+"""The actors the public channels act as (the residents' page, Open311, SMS).
 
-The cases services take a staff ``actor`` and check its permissions (``case_register`` needs
-``cases.add_case`` in scope, ``case_record_satisfaction`` needs ``cases.dispatch_case``). A
-resident on the public page or an Open311 client is not a login, so the channels act through
-two *service accounts*, each with a role carrying exactly one permission:
+The accounts, their kind and their one-permission roles are defined in
+``gongzhi.accounts.channel_actors`` and created by migration (audited); here they are only looked
+up, and bound to a submission's territory before they act:
 
-* ``gongzhi-intake`` (群众自助登记) — role ``intake_channel``: ``cases.add_case`` over everything;
-  registers what residents and Open311 clients submit. ``Case.registered_by`` and the audit
-  trail name it, ``Case.channel`` says which channel it was.
-* ``gongzhi-requester`` (群众本人（凭查询码）) — role ``requester_feedback``: ``cases.dispatch_case``
-  over everything, used *only* by ``services.resident_feedback_record`` to record the
-  requester's own satisfaction answer through ``cases.services.case_record_satisfaction`` /
-  ``case_confirm_settlement`` (so the transition table, locking, the timeline and the audit
-  trail apply exactly as for staff). It is never used for any other step.
+* ``intake_actor(territory=region)`` — registers what residents and Open311 clients submit, with
+  ``cases.add_case`` over that region and nowhere else (``Case.registered_by`` and the audit trail
+  name it, ``Case.channel`` says which channel it was);
+* ``requester_actor()`` — records the requester's own satisfaction answer through the cases
+  services, with ``cases.dispatch_case`` over the territory of the case the tracking code names
+  (the view binds it with ``with requester_for(case):``; unbound it may do nothing).
 
-Both have unusable passwords and are not staff: nobody can log in as them. They are created on
-first use (and after a test database is flushed) — rows, like every role in this project.
+Nobody can log in as them (unusable passwords, kind ``channel``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_migrate
 
-from gongzhi.accounts.models import Role, RoleAssignment, ScopeKind
-from gongzhi.core.scoping import has_perm_anywhere
+from gongzhi.accounts.channel_actors import CHANNEL_ACTORS, INTAKE_USERNAME, REQUESTER_USERNAME
+from gongzhi.core.scoping import grants_and_perms, bind_to
 
-INTAKE_USERNAME = "gongzhi-intake"
-REQUESTER_USERNAME = "gongzhi-requester"
-
-ACCOUNTS = {
-    INTAKE_USERNAME: ("群众自助登记", "intake_channel", "受理渠道（群众自助、Open311）", "cases.add_case"),
-    REQUESTER_USERNAME: ("群众本人（凭查询码）", "requester_feedback", "群众本人评价（凭查询码）",
-                         "cases.dispatch_case"),
-}
-
-
-def _ensure(username: str, *, retry: bool = True):
-    display, role_code, role_name, perm = ACCOUNTS[username]
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if user is not None and RoleAssignment.objects.filter(user=user, role__code=role_code, is_active=True).exists():
-        return user
-    app_label, codename = perm.split(".")
-    permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
-    try:
-        with transaction.atomic():
-            role, _ = Role.objects.get_or_create(code=role_code, defaults={
-                "name": role_name, "scope_kind": ScopeKind.ALL, "is_builtin": True,
-                "description": "服务账号专用，只含一项权限；不要分配给人员。"})
-            role.permissions.set([permission])
-            user = User.objects.select_for_update().filter(username=username).first()
-            if user is None:
-                user = User(username=username, display_name=display, is_staff=False)
-                user.set_unusable_password()
-                user.save()
-            if not RoleAssignment.objects.filter(user=user, role=role, is_active=True).exists():
-                RoleAssignment.objects.create(user=user, role=role)
-    except IntegrityError:  # created concurrently: that transaction has committed by now
-        if retry:
-            return _ensure(username, retry=False)
-        raise
-    return User.objects.get(pk=user.pk)  # fresh: no stale grant cache
-
+__all__ = ["INTAKE_USERNAME", "REQUESTER_USERNAME", "intake_actor", "is_channel_account", "requester_actor",
+           "requester_for"]
 
 _cache: dict[str, tuple[float, object]] = {}
 CACHE_SECONDS = 60.0
 
 
-def _cached(username: str):
-    """The account, with its grants loaded, reused for a minute within a process (one query
+def _account(username: str):
+    """The channel actor, with its grants loaded, reused for a minute within a process (one query
     instead of four per public submission). Cleared whenever the database is migrated or flushed."""
     hit = _cache.get(username)
     now = time.monotonic()
     if hit is not None and now - hit[0] < CACHE_SECONDS and type(hit[1]).objects.filter(pk=hit[1].pk).exists():
         return hit[1]  # (the check costs one query; a rolled-back or flushed database never leaves a ghost)
-    user = _ensure(username)
-    has_perm_anywhere(user, ACCOUNTS[username][3])  # loads and caches the grants on the instance
+    user = get_user_model().objects.filter(username=username, kind="channel", is_active=True).first()
+    if user is None:
+        raise ImproperlyConfigured(f"the public-channel account {username} is missing: run `gongzhi migrate`")
+    grants_and_perms(user)  # loads and caches the grants on the instance
     _cache[username] = (now, user)
     return user
 
@@ -90,16 +54,33 @@ def forget_accounts(**kwargs) -> None:
 
 post_migrate.connect(forget_accounts, dispatch_uid="gongzhi.intake.channel.forget_accounts")
 
-
-def intake_actor():
-    """The account public submissions are registered by."""
-    return _cached(INTAKE_USERNAME)
+_requester_territory: contextvars.ContextVar = contextvars.ContextVar("gongzhi_requester_territory", default=None)
 
 
-def requester_actor():
-    """The account a requester's own satisfaction answer is recorded by."""
-    return _cached(REQUESTER_USERNAME)
+def intake_actor(territory=None):
+    """The actor a public submission is registered by, allowed to register in ``territory`` only.
+
+    Without a territory it holds no right at all (a submission always names its place)."""
+    account = _account(INTAKE_USERNAME)
+    return bind_to(account, territory) if territory is not None else account
+
+
+@contextlib.contextmanager
+def requester_for(case):
+    """Within this block ``requester_actor()`` may act on ``case``'s territory (its region)."""
+    token = _requester_territory.set(case.region)
+    try:
+        yield
+    finally:
+        _requester_territory.reset(token)
+
+
+def requester_actor(territory=None):
+    """The actor a requester's own satisfaction answer is recorded by (see ``requester_for``)."""
+    account = _account(REQUESTER_USERNAME)
+    territory = territory if territory is not None else _requester_territory.get()
+    return bind_to(account, territory) if territory is not None else account
 
 
 def is_channel_account(user) -> bool:
-    return getattr(user, "username", None) in ACCOUNTS
+    return getattr(user, "kind", None) == "channel" and getattr(user, "username", None) in CHANNEL_ACTORS

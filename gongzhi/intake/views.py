@@ -27,7 +27,7 @@ from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
 from gongzhi.registry.models import Region, RegionLevel
 
 from . import conf, duplicates, ratelimit, selectors, services
-from .channel import intake_actor
+from .channel import intake_actor, requester_for
 from .forms import ResidentForm, StaffIntakeForm
 from .idempotency import KeyReused
 from .models import CaseMerge
@@ -108,7 +108,7 @@ def resident_form(request):
         category=cd["category"], grid=cd["grid"], address=cd["address"], latitude=cd["latitude"],
         longitude=cd["longitude"], requester_name=cd["name"], requester_phone=cd["phone"], photos=cd["photos"])
     try:
-        result = services.intake_submit(actor=intake_actor(), channel=Channel.WEB, data=data, scope="web",
+        result = services.intake_submit(actor=intake_actor(territory=data.region), channel=Channel.WEB, data=data, scope="web",
                                         key=cd["key"],
                                         answer=lambda case, sub: {"tracking_code": case.tracking_code})
     except KeyReused as exc:
@@ -173,9 +173,12 @@ def resident_feedback(request, code: str):
     else:
         from .text import clean
 
+        # The requester's actor may act on this case's territory only, for this answer only.
+        case = Case.objects.select_related("region").filter(tracking_code=view.code).first()
         try:
-            services.resident_feedback_record(tracking_code=view.code, satisfaction=satisfaction,
-                                              note=clean(note, multiline=True)[:500])
+            with requester_for(case):
+                services.resident_feedback_record(tracking_code=view.code, satisfaction=satisfaction,
+                                                  note=clean(note, multiline=True)[:500])
         except ValidationError as exc:
             error = exc.messages[0]
         else:

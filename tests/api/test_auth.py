@@ -4,14 +4,17 @@ from rest_framework.test import APIClient
 
 from gongzhi.accounts import api as accounts_api
 from gongzhi.accounts.services import login_unlock
+from tests.otp import code, totp_device
 from tests.world import PASSWORD
 
 from .helpers import assert_error, url
 
 
 def test_the_token_endpoint_gives_a_token_that_authenticates(api, world):
-    response = APIClient().post(url("api-token"), {"username": "grid_worker_a1_1", "password": PASSWORD},
-                                format="json")
+    # the grid worker may reveal phones: the token needs the second factor's code too
+    device = totp_device(world.user("grid_worker_a1_1"))
+    response = APIClient().post(url("api-token"), {"username": "grid_worker_a1_1", "password": PASSWORD,
+                                                   "otp": code(device)}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["username"] == "grid_worker_a1_1" and body["user_id"] == world.user("grid_worker_a1_1").pk
@@ -22,21 +25,22 @@ def test_the_token_endpoint_gives_a_token_that_authenticates(api, world):
     # The same token again; a stale token sent along does not get in the way.
     stale = APIClient()
     stale.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
-    again = stale.post(url("api-token"), {"username": "grid_worker_a1_1", "password": PASSWORD}, format="json")
+    again = stale.post(url("api-token"), {"username": "grid_worker_a1_1", "password": PASSWORD,
+                                          "otp": code(device, steps_ahead=1)}, format="json")
     assert again.json()["token"] == body["token"]
 
 
 def test_wrong_password_is_a_structured_400_and_repeated_failures_are_throttled(world):
     client = APIClient()
-    bad = {"username": "outsider_b", "password": "wrong-password"}
+    bad = {"username": "department_handler", "password": "wrong-password"}
     for _ in range(accounts_api.MAX_FAILURES):
         assert_error(client.post(url("api-token"), bad, format="json"), 400, "invalid")
     assert_error(client.post(url("api-token"), bad, format="json"), 429, "throttled")
     # even the right password waits for the window to pass
-    good = {"username": "outsider_b", "password": PASSWORD}
+    good = {"username": "department_handler", "password": PASSWORD}
     assert_error(client.post(url("api-token"), good, format="json"), 429)
     # until an administrator unlocks (or the window passes)
-    login_unlock(actor=world.user("sysadmin"), username="outsider_b")
+    login_unlock(actor=world.user("sysadmin"), username="department_handler")
     assert client.post(url("api-token"), good, format="json").status_code == 200
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -90,11 +91,25 @@ def browser_login(browser, live_server, wait):
 
     from tests.world import PASSWORD
 
+    _steps: dict[str, int] = defaultdict(int)
+
     def _login(username: str, password: str = PASSWORD):
+        from gongzhi.accounts.models import User
+        from gongzhi.accounts.otp import needs_second_factor
+        from tests.otp import code, totp_device
+
+        user = User.objects.get(username=username)
+        device = totp_device(user) if needs_second_factor(user) else None
         browser.get(f"{live_server.url}/accounts/login/")
         browser.find_element(By.NAME, "username").send_keys(username)
         browser.find_element(By.NAME, "password").send_keys(password)
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        if device is not None:  # the second step, as a person types it from their authenticator
+            wait.until(lambda d: "/accounts/otp/verify/" in d.current_url)
+            # one login per 30-second step: a device never accepts the same step twice
+            browser.find_element(By.NAME, "token").send_keys(code(device, steps_ahead=min(_steps[username], 1)))
+            _steps[username] += 1
+            browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
         wait.until(lambda d: d.current_url.rstrip("/") == live_server.url)
         return browser
 

@@ -45,7 +45,7 @@ def _race(n, work):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs a real concurrent database")
 def test_concurrent_duplicates_make_one_case_and_get_the_same_answer(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
 
     def submit(i):
         result = services.intake_submit(actor=actor, channel=Channel.WEB, data=_input(iw), scope="web",
@@ -63,7 +63,7 @@ def test_concurrent_duplicates_make_one_case_and_get_the_same_answer(iw):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs a real concurrent database")
 def test_a_failed_first_attempt_does_not_take_the_key(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     bad = services.IntakeInput(description="", region=iw.regions["A1"])
     with pytest.raises(Exception):
         services.intake_submit(actor=actor, channel=Channel.WEB, data=bad, scope="web", key="retry-after-error")
@@ -74,7 +74,7 @@ def test_a_failed_first_attempt_does_not_take_the_key(iw):
 
 
 def test_keys_are_scoped_per_channel_and_client(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     a = services.intake_submit(actor=actor, channel=Channel.WEB, data=_input(iw), scope="web", key="same-key-0001")
     b = services.intake_submit(actor=actor, channel=Channel.OPEN311, data=_input(iw), scope="open311:anon",
                                key="same-key-0001")
@@ -108,7 +108,7 @@ def test_old_keys_are_purged_and_cases_stay(iw):
     from django.core.management import call_command
     from django.utils import timezone
 
-    services.intake_submit(actor=intake_actor(), channel=Channel.WEB, data=_input(iw), scope="web", key="old-key-0001")
+    services.intake_submit(actor=intake_actor(territory=iw.regions["A1"]), channel=Channel.WEB, data=_input(iw), scope="web", key="old-key-0001")
     IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(days=40))
     call_command("purge_intake_keys", "--days", "30")
     assert not IdempotencyKey.objects.exists() and Case.objects.count() == 1

@@ -54,7 +54,7 @@ def token(world):
         from gongzhi.intake.channel import intake_actor
 
         _case(world)
-        result = services.intake_submit(actor=intake_actor(), channel="open311", scope="open311:anon",
+        result = services.intake_submit(actor=intake_actor(territory=world.regions["A1"]), channel="open311", scope="open311:anon",
                                         data=services.IntakeInput(description="路灯", region=world.regions["A1"]),
                                         answer=lambda c, sub: {"token": sub.token})
         return result.response["token"]

@@ -475,7 +475,7 @@ def _file(request, fmt):
 
     try:
         result = services_.intake_submit(
-            actor=intake_actor(), channel=client.channel if client else "open311", data=intake,
+            actor=intake_actor(territory=intake.region), channel=client.channel if client else "open311", data=intake,
             scope=f"open311:{client.pk if client else 'anon'}", key=key, client=client, answer=answer)
     except KeyReused:
         raise Open311Error(422, "Idempotency-Key 已用于另一个不同的请求 (Idempotency-Key reused with a different "
