@@ -4,19 +4,25 @@
 1. Creates a PostgreSQL database, migrates it, generates a small county (``gongzhi generate``)
    and a backlog of open cases (so the deadline sweep has real work).
 2. Starts gunicorn (the production server: gthread workers) on 127.0.0.1.
-3. The framework's ceiling: client threads GET ``/r/ping`` for ``--duration`` seconds.
-4. Intake: client threads POST Open311 ``requests.json`` with an ``Idempotency-Key`` each, for
-   ``--duration`` seconds, while ``gongzhi sweep_deadlines --loop`` runs beside them. Deliberate
-   retries: a share of submissions is sent again with the same key (retry), some twice at the
-   same moment (racing duplicates), some with a client timeout so short the answer is lost and
-   the client retries. Afterwards every acknowledged submission is checked in the database:
+3. For each client level of ``--clients`` (16 and 50): the framework's ceiling — client threads
+   GET ``/r/ping`` for ``--duration`` seconds — then intake: the same number of client threads
+   POST Open311 ``requests.json`` with an ``Idempotency-Key`` each, for ``--duration`` seconds,
+   while ``gongzhi sweep_deadlines --loop`` runs beside them. Deliberate retries: a share of
+   submissions is sent again with the same key (retry), some twice at the same moment (racing
+   duplicates), some with a client timeout so short the answer is lost and the client retries.
+   ``pg_stat_activity`` is sampled twice a second (wait events); ``--py-spy`` samples the
+   workers. Afterwards every acknowledged submission of every level is checked in the database:
    present exactly once, under the key it was sent with, with the number the client was told.
+4. The peer row: django-helpdesk (``bench/helpdesk_peer/``, its own virtualenv ``.venv-helpdesk``)
+   under the same gunicorn settings and client levels: its own trivial view, then tickets through
+   its public submission form; every ticket answered 302 must be in its database.
 5. Scale: bulk-loads cases up to ``--cases`` (default 1,000,000, all open) and times the overdue
    sweep and the county-year statistics query.
-6. Drops the database (``--keep`` keeps it), prints a Markdown summary, saves JSON in bench/results/.
+6. Drops the databases (``--keep`` keeps them), prints a Markdown summary, saves JSON in bench/results/.
 
     .venv/bin/python bench/intake_load.py                       # the full run (≈ 15–25 min)
     .venv/bin/python bench/intake_load.py --cases 50000 --duration 15   # a quick one
+    .venv/bin/python bench/intake_load.py --cases 0 --duration 20       # intake and the peer only
 """
 from __future__ import annotations
 
@@ -105,7 +111,7 @@ class Conn:
         self.c = None
 
 
-def ping_phase(port: int, threads: int, duration: float) -> dict:
+def ping_phase(port: int, threads: int, duration: float, path: str = "/r/ping") -> dict:
     stop = time.monotonic() + duration
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0]
@@ -115,7 +121,7 @@ def ping_phase(port: int, threads: int, duration: float) -> dict:
         while time.monotonic() < stop:
             t = time.perf_counter()
             try:
-                status, _, _ = conn.request("GET", "/r/ping")
+                status, _, _ = conn.request("GET", path)
                 if status != 200:
                     errors[0] += 1
                     continue
@@ -253,6 +259,7 @@ class LockSampler(threading.Thread):
     def __init__(self, url: str, database: str):
         super().__init__(daemon=True)
         self.url, self.database, self.stop, self.samples = url, database, threading.Event(), []
+        self.events: dict[str, int] = {}
 
     def run(self):
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -262,8 +269,12 @@ class LockSampler(threading.Thread):
                     "WHERE a.datname = %s AND a.pid <> pg_backend_pid()", [self.database]).fetchall()
                 active = [r for r in rows if r[0] == "active"]
                 waiting = [r for r in active if r[1] == "Lock"]
-                on_sequence = [r for r in waiting if "casenumbersequence" in (r[3] or "")]
+                on_sequence = [r for r in waiting if "casenumbersequence" in (r[3] or "")
+                               or "cases_number_pending" in (r[3] or "")]
                 self.samples.append((len(active), len(waiting), len(on_sequence)))
+                for r in active:
+                    what = f"{r[1]}:{r[2]}" if r[1] else "CPU (no wait event)"
+                    self.events[what] = self.events.get(what, 0) + 1
 
     def summary(self) -> dict:
         if not self.samples:
@@ -271,7 +282,9 @@ class LockSampler(threading.Thread):
         n = len(self.samples)
         return {"samples": n, "active_backends_avg": round(sum(s[0] for s in self.samples) / n, 2),
                 "waiting_on_locks_avg": round(sum(s[1] for s in self.samples) / n, 2),
-                "waiting_on_case_number_avg": round(sum(s[2] for s in self.samples) / n, 2)}
+                "waiting_on_case_number_avg": round(sum(s[2] for s in self.samples) / n, 2),
+                "active_by_wait_event_avg": {k: round(v / n, 2) for k, v in
+                                             sorted(self.events.items(), key=lambda kv: -kv[1])[:8]}}
 
 
 def verify(url: str, acked: dict[str, str], since: dt.datetime) -> dict:
@@ -300,12 +313,200 @@ def verify(url: str, acked: dict[str, str], since: dt.datetime) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------------
+# the peer: django-helpdesk creating tickets (bench/helpdesk_peer/), same server settings
+
+PEER_DIR = ROOT / "bench" / "helpdesk_peer"
+PEER_VENV = ROOT / ".venv-helpdesk"
+
+
+def peer_python() -> Path:
+    """The peer's own virtualenv (django-helpdesk is never a dependency of Gongzhi)."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        log(f"creating {PEER_VENV.name} for django-helpdesk")
+        subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(PEER_DIR / "requirements.txt")],
+                       check=True)
+    return python
+
+
+def start_gunicorn(python, app: str, port: int, args, env, cwd, logfile):
+    server = subprocess.Popen(
+        [str(python), "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+         "--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "30", "--timeout", "60",
+         "--log-level", "warning"], env=env, cwd=cwd, stdout=logfile, stderr=logfile, start_new_session=True)
+    for _ in range(150):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/")
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
+
+
+def ticket_phase(port: int, threads: int, duration: float, seed: int) -> dict:
+    """POST helpdesk's public ticket form (its CSRF-exempt iframe view); 302 = ticket created."""
+    stop = time.monotonic() + duration
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0]
+
+    def worker(i):
+        rng, conn = random.Random(seed * 1000 + i), Conn(port)
+        while time.monotonic() < stop:
+            body = urllib.parse.urlencode({
+                "queue": "1", "priority": "3", "submitter_email": f"r{rng.randrange(10**6)}@example.cn",
+                "title": f"群众反映：{rng.choice(['路灯坏了', '自来水停了', '垃圾没人清运'])}",
+                "body": f"村口{rng.choice(['路灯坏了', '自来水停了', '垃圾没人清运'])}（{rng.randrange(10**6)}）"})
+            t = time.perf_counter()
+            try:
+                status, _, _ = conn.request("POST", "/tickets/submit_iframe/", body=body, headers={
+                    "Content-Type": "application/x-www-form-urlencoded"})
+            except Exception:
+                errors[0] += 1
+                continue
+            if status != 302:
+                errors[0] += 1
+                continue
+            latencies[i].append(time.perf_counter() - t)
+        conn.close()
+
+    started = time.perf_counter()
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    elapsed = time.perf_counter() - started
+    all_ = [x for part in latencies for x in part]
+    return {"acknowledged": len(all_), "seconds": round(elapsed, 1), "per_second": round(len(all_) / elapsed, 1),
+            "p50_ms": round(percentile(all_, 50) * 1000, 1), "p99_ms": round(percentile(all_, 99) * 1000, 1),
+            "errors": errors[0]}
+
+
+def peer_run(args, levels: list[int]) -> dict:
+    python = peer_python()
+    admin_url, url = f"{args.server}/postgres", f"{args.server}/{args.peer_database}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.peer_database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.peer_database}"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GONGZHI_"))}
+    env |= {"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "peer.settings", "PYTHONUNBUFFERED": "1"}
+    server = None
+    out: dict = {"version": subprocess.run([str(python), "-c", "import importlib.metadata as m;"
+                                            "print(m.version('django-helpdesk'), m.version('django'))"],
+                                           stdout=subprocess.PIPE, text=True, check=True).stdout.split(),
+                 "levels": []}
+    try:
+        subprocess.run([str(python), "manage.py", "migrate", "-v0"], env=env, cwd=PEER_DIR, check=True)
+        subprocess.run([str(python), "manage.py", "shell", "-c",
+                        "from helpdesk.models import Queue; Queue.objects.get_or_create(slug='residents', "
+                        "defaults={'title': '群众诉求', 'allow_public_submission': True})"],
+                       env=env, cwd=PEER_DIR, check=True, stdout=subprocess.DEVNULL)
+        port = free_port()
+        log(f"peer: django-helpdesk {out['version'][0]} under gunicorn on 127.0.0.1:{port}")
+        server_log = open(ROOT / "bench" / "results" / "intake_helpdesk_gunicorn.log", "w")
+        server = start_gunicorn(python, "peer.wsgi:application", port, args, env, PEER_DIR, server_log)
+        warm = Conn(port)
+        for _ in range(50):
+            warm.request("GET", "/ping")
+        warm.close()
+        acked = 0
+        for n in levels:
+            log(f"peer ceiling: GET /ping, {n} clients")
+            ping = ping_phase(port, n, args.duration, path="/ping")
+            log(f"peer tickets: POST tickets/submit_iframe/, {n} clients")
+            tickets = ticket_phase(port, n, args.duration, seed=n)
+            acked += tickets["acknowledged"]
+            out["levels"].append({"clients": n, "ping": ping, "tickets": tickets,
+                                  "ratio": round(tickets["per_second"] / ping["per_second"], 4)})
+            log(f"  {out['levels'][-1]}")
+        with psycopg.connect(url) as conn:
+            stored = conn.execute("SELECT count(*) FROM helpdesk_ticket").fetchone()[0]
+        out["verify"] = {"acknowledged": acked, "tickets_in_db": stored, "ok": stored == acked}
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        if not args.keep:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.peer_database}" WITH (FORCE)')
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def profile_summary(raw: Path, top: int = 12) -> dict:
+    """py-spy's collapsed stacks → the share of on-CPU samples per leaf function and in a few
+    places that matter (the database driver, template rendering, JSON, logging)."""
+    leaves: dict[str, int] = {}
+    total, inside = 0, {"psycopg": 0, "django/db": 0, "gongzhi": 0, "django/template": 0, "gunicorn": 0}
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        leaf = frames[-1].split(" (")[0] + " (" + frames[-1].split(" (")[-1] if frames else "?"
+        leaves[leaf] = leaves.get(leaf, 0) + n
+        for key in inside:
+            if key in stack:
+                inside[key] += n
+    if not total:
+        return {}
+    return {"samples": total, "share_of_samples_in": {k: round(v / total, 3) for k, v in inside.items()},
+            "top_leaf_functions": [(k, round(v / total, 3)) for k, v in
+                                   sorted(leaves.items(), key=lambda kv: -kv[1])[:top]]}
+
+
+def intake_phase(args, port, info, url, env, logdir, n: int, seed: int, server_pid: int | None = None
+                 ) -> tuple[dict, dict]:
+    """Open311 submissions from ``n`` clients for ``--duration`` seconds, the sweep running beside."""
+    sweeper = spy = None
+    raw = logdir / f"intake_py_spy_{n}.txt"
+    spy_bin = Path(PY).parent / "py-spy"
+    if args.py_spy and server_pid and spy_bin.exists():
+        spy = subprocess.Popen([str(spy_bin), "record", "--pid", str(server_pid), "--subprocesses", "--format", "raw",
+                                "--duration", str(int(max(1, args.duration - 2))), "--rate", "200", "--output",
+                                str(raw), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sweep_log = open(logdir / "intake_sweep.log", "w")
+    if not args.no_sweep:
+        sweeper = subprocess.Popen([PY, "-m", "gongzhi.cli", "sweep_deadlines", "--loop", "1"], env=env,
+                                   cwd=ROOT, stdout=sweep_log, stderr=sweep_log, start_new_session=True)
+    try:
+        intake = Intake(port, info, retry_rate=args.retry_rate, race_rate=args.race_rate,
+                        timeout_rate=args.timeout_rate, seed=seed)
+        sampler = LockSampler(url, args.database)
+        sampler.start()
+        out = intake.run(n, args.duration)
+        sampler.stop.set()
+        out["locks"] = sampler.summary()
+    finally:
+        if sweeper is not None:
+            os.killpg(sweeper.pid, signal.SIGTERM)
+            sweeper.wait(timeout=30)
+        sweep_log.close()
+    out["sweep_passes_during_intake"] = (logdir / "intake_sweep.log").read_text().count("sweep:")
+    out["sweep_running"] = not args.no_sweep
+    if spy is not None:
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        if raw.exists():
+            out["py_spy"] = profile_summary(raw)
+    return out, intake.acked
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--database", default="gongzhi_intake_bench")
+    parser.add_argument("--peer-database", default="gongzhi_intake_bench_helpdesk")
     parser.add_argument("--duration", type=float, default=60, help="seconds per HTTP phase")
-    parser.add_argument("--clients", type=int, default=16, help="client threads")
+    parser.add_argument("--clients", default="16,50", help="client threads, one level after the other (16,50)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--backlog", type=int, default=20_000, help="open cases before the HTTP phases")
@@ -313,25 +514,27 @@ def main() -> int:
     parser.add_argument("--retry-rate", type=float, default=0.05)
     parser.add_argument("--race-rate", type=float, default=0.02)
     parser.add_argument("--timeout-rate", type=float, default=0.02)
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--no-sweep", action="store_true", help="intake without the concurrent sweep")
-    parser.add_argument("--repeat-intake", action="store_true",
-                        help="after the intake phase, run it again without the sweep, for comparison")
+    parser.add_argument("--no-peer", action="store_true", help="skip the django-helpdesk peer row")
+    parser.add_argument("--py-spy", action="store_true",
+                        help="sample the gunicorn workers with py-spy during each intake phase (pip install py-spy)")
     args = parser.parse_args()
+    levels = [int(x) for x in str(args.clients).split(",") if x.strip()]
 
     admin_url, url = f"{args.server}/postgres", f"{args.server}/{args.database}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{args.database}"')
         pg_version = conn.execute("SHOW server_version").fetchone()[0]
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_DEBUG": "0",
            "GONGZHI_INTAKE_RATE_LIMITS_ENABLED": "0", "GONGZHI_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
            "GONGZHI_SMS_BACKEND": "gongzhi.cases.notifications.LocmemSMSBackend", "PYTHONUNBUFFERED": "1"}
     env.pop("CELERY_BROKER_URL", None)  # in-process tasks, as in the demo
-    server = sweeper = None
+    server = None
     result: dict = {"date": dt.date.today().isoformat(), "machine": {**machine(), "postgresql": pg_version},
                     "command": " ".join(["bench/intake_load.py", *sys.argv[1:]]), "settings": vars(args) | {
-                        "server": "(redacted)"}}
+                        "server": "(redacted)"}, "levels": []}
     logdir = ROOT / "bench" / "results"
     logdir.mkdir(parents=True, exist_ok=True)
     try:
@@ -347,66 +550,34 @@ def main() -> int:
         port = free_port()
         log(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers × {args.threads} threads")
         server_log = open(logdir / "intake_gunicorn.log", "w")
-        server = subprocess.Popen(
-            [PY, "-m", "gunicorn", "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers",
-             str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "30",
-             "--timeout", "60", "--log-level", "warning"], env=env, cwd=ROOT, stdout=server_log, stderr=server_log,
-            start_new_session=True)
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/r/ping")
-                break
-            except OSError:
-                time.sleep(0.2)
+        server = start_gunicorn(PY, "gongzhi.wsgi:application", port, args, env, ROOT, server_log)
         warm = Conn(port)
         for _ in range(50):
             warm.request("GET", "/r/ping")
             warm.request("GET", "/open311/v2/services.json")
         warm.close()
 
-        log(f"framework ceiling: GET /r/ping, {args.clients} clients, {args.duration:.0f} s")
-        result["ping"] = ping_phase(port, args.clients, args.duration)
-        log(f"  {result['ping']}")
-
-        log(f"intake: POST /open311/v2/requests.json with Idempotency-Keys, sweep running, {args.duration:.0f} s")
         since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
-        sweep_log = open(logdir / "intake_sweep.log", "w")
-        if not args.no_sweep:
-            sweeper = subprocess.Popen([PY, "-m", "gongzhi.cli", "sweep_deadlines", "--loop", "1"], env=env,
-                                       cwd=ROOT, stdout=sweep_log, stderr=sweep_log, start_new_session=True)
-        intake = Intake(port, info, retry_rate=args.retry_rate, race_rate=args.race_rate,
-                        timeout_rate=args.timeout_rate)
-        sampler = LockSampler(url, args.database)
-        sampler.start()
-        result["intake"] = intake.run(args.clients, args.duration)
-        sampler.stop.set()
-        result["intake"]["locks"] = sampler.summary()
-        if sweeper is not None:
-            os.killpg(sweeper.pid, signal.SIGTERM)
-            sweeper.wait(timeout=30)
-            sweeper = None
-        sweep_log.close()
-        passes = (logdir / "intake_sweep.log").read_text().count("sweep:")
-        result["intake"]["sweep_passes_during_intake"] = passes
-        result["intake"]["sweep_running"] = not args.no_sweep
-        log(f"  {result['intake']}")
-        if args.repeat_intake and not args.no_sweep:
-            log(f"intake again without the sweep, {args.duration:.0f} s")
-            again = Intake(port, info, retry_rate=args.retry_rate, race_rate=args.race_rate,
-                           timeout_rate=args.timeout_rate, seed=8)
-            sampler = LockSampler(url, args.database)
-            sampler.start()
-            result["intake_without_sweep"] = again.run(args.clients, args.duration)
-            sampler.stop.set()
-            result["intake_without_sweep"]["locks"] = sampler.summary()
-            log(f"  {result['intake_without_sweep']}")
-            intake.acked.update(again.acked)
-        result["ratio"] = round(result["intake"]["per_second"] / result["ping"]["per_second"], 4)
-        result["verify"] = verify(url, intake.acked, since)
+        acked: dict[str, str] = {}
+        for n in levels:
+            log(f"framework ceiling: GET /r/ping, {n} clients, {args.duration:.0f} s")
+            ping = ping_phase(port, n, args.duration)
+            log(f"  {ping}")
+            log(f"intake: POST /open311/v2/requests.json with Idempotency-Keys, {n} clients, sweep running")
+            intake, level_acked = intake_phase(args, port, info, url, env, logdir, n, seed=7 + n,
+                                               server_pid=server.pid)
+            acked.update(level_acked)
+            result["levels"].append({"clients": n, "ping": ping, "intake": intake,
+                                     "ratio": round(intake["per_second"] / ping["per_second"], 4)})
+            log(f"  {intake}")
+        result["verify"] = verify(url, acked, since)
         log(f"  verify: {result['verify']}")
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         server = None
+
+        if not args.no_peer:
+            result["peer"] = peer_run(args, levels)
 
         if args.cases:
             need = args.cases - (args.backlog or 0) - result["verify"]["acknowledged"]
@@ -424,40 +595,52 @@ def main() -> int:
                 result["database_size"] = conn.execute(
                     "SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
     finally:
-        for proc in (sweeper, server):
-            if proc is not None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(timeout=30)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    pass
+        if server is not None:
+            try:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
         if not args.keep:
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
     path = logdir / f"intake_load_{dt.datetime.now():%Y%m%d_%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    m = result["machine"]
-    p, i, v = result["ping"], result["intake"], result["verify"]
+    m, v = result["machine"], result["verify"]
     print(f"\n{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, PostgreSQL {m['postgresql']}, "
-          f"Python {m['python']}, {result['date']}\n")
-    print("| phase | requests | per second | p50 | p99 |")
-    print("|---|---:|---:|---:|---:|")
-    print(f"| GET /r/ping (ceiling) | {p['requests']:,} | {p['per_second']:,} | {p['p50_ms']} ms | {p['p99_ms']} ms |")
-    print(f"| POST Open311 requests (new cases, sweep running) | {i['acknowledged']:,} | {i['per_second']:,} | "
-          f"{i['p50_ms']} ms | {i['p99_ms']} ms |")
-    if "intake_without_sweep" in result:
-        w = result["intake_without_sweep"]
-        print(f"| POST Open311 requests (new cases, no sweep) | {w['acknowledged']:,} | {w['per_second']:,} | "
-              f"{w['p50_ms']} ms | {w['p99_ms']} ms |")
-    print(f"\nratio intake / ceiling: {result['ratio']:.1%}; retries {i['retries']}, races {i['races']}, "
-          f"lost answers {i['lost_answers']}, replays {i['replayed']}, mismatched {i['mismatched_replays']}, "
-          f"errors {i['errors']}; verify: {'OK' if v['ok'] else 'FAILED'} {v}")
+          f"Python {m['python']}, {result['date']}; gunicorn {args.workers} workers × {args.threads} threads "
+          f"(gthread), {args.duration:.0f} s per phase\n")
+    print("| clients | what | acknowledged | per second | × ceiling | p50 | p99 |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    peer_levels = {row["clients"]: row for row in result.get("peer", {}).get("levels", [])}
+    for row in result["levels"]:
+        p, i, n = row["ping"], row["intake"], row["clients"]
+        print(f"| {n} | Gongzhi GET /r/ping (ceiling) | {p['requests']:,} | {p['per_second']:,} | 1 | "
+              f"{p['p50_ms']} ms | {p['p99_ms']} ms |")
+        print(f"| {n} | Gongzhi POST Open311 requests (new cases, sweep running) | {i['acknowledged']:,} | "
+              f"{i['per_second']:,} | {row['ratio']:.2f} | {i['p50_ms']} ms | {i['p99_ms']} ms |")
+        if n in peer_levels:
+            pr = peer_levels[n]
+            print(f"| {n} | django-helpdesk GET /ping (its ceiling) | {pr['ping']['requests']:,} | "
+                  f"{pr['ping']['per_second']:,} | 1 | {pr['ping']['p50_ms']} ms | {pr['ping']['p99_ms']} ms |")
+            t = pr["tickets"]
+            print(f"| {n} | django-helpdesk POST public ticket form | {t['acknowledged']:,} | {t['per_second']:,} | "
+                  f"{pr['ratio']:.2f} | {t['p50_ms']} ms | {t['p99_ms']} ms |")
+    for row in result["levels"]:
+        i = row["intake"]
+        print(f"\n{row['clients']} clients: retries {i['retries']}, races {i['races']}, lost answers "
+              f"{i['lost_answers']}, replays {i['replayed']}, mismatched {i['mismatched_replays']}, errors "
+              f"{i['errors']}; database: {i['locks']}")
+    print(f"\nverify: {'OK' if v['ok'] else 'FAILED'} {v}")
+    if "peer" in result:
+        print(f"peer verify: {result['peer']['verify']}")
     if "sweep" in result:
         print(f"sweep at {result['sweep']['open_cases']:,} open cases: {result['sweep']}")
         print(f"statistics: {result['stats']}")
     print(f"\nsaved {path}")
-    return 0 if v["ok"] else 1
+    ok = v["ok"] and result.get("peer", {}).get("verify", {}).get("ok", True)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 * Requesters: an SMS when they left a phone number — on acceptance, on the answer (with the
   satisfaction question), and on closure.
 * Email and SMS leave only after the transaction commits (``transaction.on_commit``), through
-  the ``deliver_message`` Celery task (in-process when no broker is configured).
+  the ``deliver_message`` Celery task defined here (in-process when no broker is configured).
 
 Backends are pluggable. Email uses Django's ``EMAIL_BACKEND`` (console by default, see settings);
 SMS uses ``settings.GONGZHI_SMS_BACKEND``, a dotted path to a class with ``send(phone, text)``:
@@ -21,6 +21,7 @@ import logging
 import sys
 from typing import Iterable
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -88,10 +89,19 @@ def _with_number(text: str, case: Case | None) -> str:
     return text.replace(PENDING_NUMBER, number) if number else text
 
 
+# Registered under its old name (it lived in tasks.py): messages already queued still run.
+@shared_task(name="gongzhi.cases.tasks.deliver_message", bind=True, max_retries=3)
+def deliver_message(self, channel: str, to: str, text: str, subject: str = "") -> None:
+    try:
+        deliver(channel, to, text, subject)
+    except Exception as exc:
+        logger.exception("delivering a %s message failed", channel)
+        if not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=60)
+
+
 def _send_later(channel: str, to: str, text: str, subject: str = "", *, case: Case | None = None) -> None:
     def _go():
-        from .tasks import deliver_message
-
         try:
             deliver_message.delay(channel, to, _with_number(text, case), _with_number(subject, case))
         except Exception:  # a message that cannot leave must never undo or break the step

@@ -301,8 +301,18 @@ REGISTER_TRUSTED_FIELDS = [
 ]
 
 
-@transaction.atomic
-def case_register(
+def case_register(*, number_after_commit: bool = False, **kwargs) -> Case:
+    """Enter a new case into its ledger (the ledger follows the category); see ``_case_register``.
+
+    A caller passing ``number_after_commit`` owns the transaction (the intake channels): the
+    registration then runs in it without a savepoint of its own — any error rolls back the
+    caller's transaction, as it would anyway — which saves two round trips per submission.
+    """
+    with transaction.atomic(savepoint=not number_after_commit):
+        return _case_register(number_after_commit=number_after_commit, **kwargs)
+
+
+def _case_register(
     *, actor, category: CaseCategory, title: str, description: str, channel: str,
     region: Region | None = None, grid: Grid | None = None, address: str = "",
     latitude=None, longitude=None, requester: Person | None = None, requester_name: str = "",

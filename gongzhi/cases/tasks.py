@@ -55,14 +55,9 @@ ACCEPTANCE_RUNNING = [S.REGISTERED, S.PENDING_INSTRUCTION]
 BATCH = 500
 
 
-@shared_task(name="gongzhi.cases.tasks.deliver_message", bind=True, max_retries=3)
-def deliver_message(self, channel: str, to: str, text: str, subject: str = "") -> None:
-    try:
-        notify.deliver(channel, to, text, subject)
-    except Exception as exc:
-        logger.exception("delivering a %s message failed", channel)
-        if not self.request.is_eager:
-            raise self.retry(exc=exc, countdown=60)
+# The delivery task lives with the messages it sends (notifications.py), so that notifications
+# no longer imports this module back; its registered name is unchanged for queued messages.
+deliver_message = notify.deliver_message
 
 
 @shared_task(name="gongzhi.cases.tasks.sweep_deadlines")

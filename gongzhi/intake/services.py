@@ -290,10 +290,8 @@ def _requester_phone(case: Case) -> str:
 
 def _sms_after_commit(phone: str, text: str) -> None:
     def _go():
-        from gongzhi.cases.tasks import deliver_message
-
         try:
-            deliver_message.delay("sms", phone, text, "")
+            notify.deliver_message.delay("sms", phone, text, "")
         except Exception:  # a message that cannot leave never undoes the merge
             logger.exception("could not queue the merge SMS")
 

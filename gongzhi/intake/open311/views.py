@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -361,13 +362,17 @@ def _locate(county: Region, data) -> tuple[Region, Grid | None, Decimal | None, 
     address_id = _param(None, "address_id", data)
     address = _param(None, "address_string", data)[:200]
     if address_id:
-        grid = Grid.objects.filter(code=address_id[:32], county_id=county.pk).select_related("region").first()
-        if grid is not None:
-            return grid.region, grid, lat, lon, address
-        region = Region.objects.filter(code=address_id[:15], county_id=county.pk, level__gte=RegionLevel.TOWN).first()
-        if region is None:
+        # A grid of that code wins over a region of that code; asked as one query for the usual
+        # case (a village or group code), a second only when it is a grid's.
+        grids = Grid.objects.filter(code=address_id[:32], county_id=county.pk)
+        region = (Region.objects.filter(code=address_id[:15], county_id=county.pk, level__gte=RegionLevel.TOWN)
+                  .exclude(Exists(grids)).first())
+        if region is not None:
+            return region, None, lat, lon, address
+        grid = grids.select_related("region").first()
+        if grid is None:
             raise Open311Error(400, f"address_id 不存在 (address_id not found): {address_id[:40]}")
-        return region, None, lat, lon, address
+        return grid.region, grid, lat, lon, address
     if address:
         region = match_place(county, address)
         return region or county, None, lat, lon, address
