@@ -3,8 +3,8 @@ produce a server error (issue 10 §3).
 
 Every operation of ``/api/schema/`` (Open311 included, see ``gongzhi/intake/open311/schema.py``)
 gets ``GONGZHI_FUZZ_EXAMPLES`` generated requests that follow the schema and as many that break
-it, sent through the WSGI application as the county secretary (token authentication; Open311
-also takes it and ignores it). Each request runs in a savepoint rolled back afterwards, so one
+it, sent through the WSGI application as a county-level user holding every permission over the
+county (token authentication; Open311 ignores it). Each request runs in a savepoint rolled back afterwards, so one
 example cannot change what the next one finds. The test collects every 5xx with the request that
 caused it and fails listing them all.
 
@@ -49,6 +49,24 @@ def _schema():
     return schema
 
 
+def _county_user(world):
+    """A county-level login holding every Gongzhi permission over county C (the county secretary's
+    role and a county-wide role with all permissions), so that the fuzzer gets past the permission
+    checks into the code behind them; scoping still applies (the county, not "all")."""
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    from gongzhi.accounts.models import Role, RoleAssignment, User
+
+    user = User.objects.create_user(username="fuzz_county", password="fuzz-county-1", display_name="县级全权限")
+    role = Role.objects.create(code="fuzz-county-all", name="县级全部权限（测试）", scope_kind="region")
+    labels = [c.label for c in apps.get_app_configs() if c.name.startswith("gongzhi.")]
+    role.permissions.set(Permission.objects.filter(content_type__app_label__in=labels))
+    for granted in (role, Role.objects.get(code="county_secretary")):
+        RoleAssignment.objects.create(user=user, role=granted, region=world.regions["C"])
+    return user
+
+
 def test_no_input_makes_a_server_error(world, wsgi_in_test_transaction, settings):
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hypothesis_settings
@@ -58,7 +76,7 @@ def test_no_input_makes_a_server_error(world, wsgi_in_test_transaction, settings
 
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False
     settings.ALLOWED_HOSTS = ["*"]
-    token, _ = Token.objects.get_or_create(user=world.users["county_secretary"])
+    token, _ = Token.objects.get_or_create(user=_county_user(world))
     headers = {"Authorization": f"Token {token.key}"}
     schema = _schema()
 
