@@ -257,7 +257,7 @@ def footer_reason(filled: list) -> str:
     texts = [clean_text(c) for c in filled if isinstance(c, str)]
     if not texts:
         return ""
-    first = clean_text(filled[0]) if isinstance(filled[0], str) else ""
+    first = texts[0]  # the first words of the row (a 序号 number before 合计 does not hide it)
     if first and _TOTAL.match(first):
         return "合计行，不是住户数据"
     signatures = [t for t in texts if _SIGNATURE.match(t)]

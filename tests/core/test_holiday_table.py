@@ -53,15 +53,20 @@ def test_the_migration_seeds_every_year_the_library_knows():
 
 
 def test_a_deadline_set_on_28_december_2026_lands_on_the_right_2027_day_once_loaded():
+    from gongzhi.cases.deadlines import TimeLimit
+
     start = at(2026, 12, 28)  # Monday
     assert not is_calendar_known(D(2027, 1, 4))
+    assert missing_calendar_years(D(2026, 12, 28)) == [2027]  # what the home page and the sweep warn about
     # Working time runs from 10:00 on the 28th: 28 (rest), 29, 30, 31 Dec, then 10 hours of the
     # next working day. Without 2027 that is Friday 1 January — 元旦 itself.
     assert add_working_days(start, 4) == at(2027, 1, 1)
     load_fixture()
     assert is_calendar_known(D(2027, 1, 4))
-    # With it: 1–3 Jan are off, so the deadline is Monday 4 January 10:00.
+    assert missing_calendar_years(D(2026, 12, 28)) == []
+    # With it: 1–3 Jan are off, so the deadline is Monday 4 January 10:00 — also as a case's limit.
     assert add_working_days(start, 4) == at(2027, 1, 4)
+    assert TimeLimit(days=4, natural=False).due(start) == at(2027, 1, 4)
     assert add_working_days(start, 5) == at(2027, 1, 5)
     assert not is_working_day(D(2027, 1, 1))
 

@@ -33,6 +33,12 @@ CASES = [
     # they describe the API, not people's data.
     Case("api-schema", api=True, public=True, allowed=EVERYONE),
     Case("api-docs", api=True, public=True, allowed=EVERYONE),
+    # The API root lists links only, like the schema.
+    Case("api-root", api=True, public=True, allowed=EVERYONE),
+    # The holiday table is the county administrator's (core.load_workdaycalendar; sysadmin role).
+    Case("calendar:years", forbidden=EVERYONE),
+    Case("calendar:years", id="POST calendar:years", method="post", data=lambda w: {"text": "2027-01-01,holiday,元旦"},
+         forbidden=EVERYONE),
     Case("registry:search", query="q=zjg", allowed=tuple(p for p in EVERYONE if p != "department_handler"),
          forbidden=("department_handler",)),
     # regions

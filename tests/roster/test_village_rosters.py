@@ -73,17 +73,19 @@ def test_footers_under_the_table_are_skipped_and_reported(world, secretary, grou
         ["F-1", "五一村一组3号", "1组", "甲", ids[0], "户主"],
         ["F-2", "五一村二组5号", "2组", "乙", ids[1], "户主"],
         [None] * 6,
-        ["合计", None, None, "2户2人", None, None],
+        [3, "合计", None, "2户2人", None, None],
         ["填表人：王会计", None, None, "审核：李书记", None, "2024年3月1日"],
         ["制表日期：2024年3月1日", None, None, None, None, None],
+        ["填表人：王会计　　审核：李书记　　（村委会盖章）", None, None, None, None, None],  # merged over the row
     ]
-    batch = run(world, secretary, rows)
+    batch = run(world, secretary, rows, merges=("A8:F8",))
     report = batch.report
     assert report["errors"] == [] and report["rows_read"] == 2
     assert [(s["row"], s["reason"]) for s in report["skipped_lines"]] == [
         (5, "合计行，不是住户数据"),
         (6, "表尾签字栏（填表人、审核人、日期等），不是住户数据"),
         (7, "表尾签字栏（填表人、审核人、日期等），不是住户数据"),
+        (8, "表尾签字栏（填表人、审核人、日期等），不是住户数据"),
     ]
     assert "审核：李书记" in report["skipped_lines"][1]["text"]
     services.roster_import(actor=secretary, batch=batch)
