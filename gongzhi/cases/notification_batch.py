@@ -16,6 +16,7 @@ from typing import Iterable
 from django.contrib.auth import get_user_model
 
 from gongzhi.accounts.models import RoleAssignment
+from gongzhi.core.bulk_insert import insert_many
 
 from . import notifications as notify
 from .models import Case, Notification
@@ -122,12 +123,13 @@ class Batch:
             if not ids:
                 continue
             body = notify.staff_text(kind, case, **extra)
-            rows += [Notification(user_id=uid, case=case, kind=kind, text=body) for uid in ids]
+            rows += [{"user_id": uid, "case_id": case.pk, "kind": kind, "text": body, "read_at": None}
+                     for uid in ids]
             mails.append((case, body, ids))
         self.pending = []
         if not rows:
             return 0
-        Notification.objects.bulk_create(rows, batch_size=2000)
+        insert_many(Notification, rows)
         everyone = {uid for _case, _body, ids in mails for uid in ids}
         emails = dict(get_user_model().objects.filter(pk__in=everyone).exclude(email="").values_list("pk", "email"))
         if emails:

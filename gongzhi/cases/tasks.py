@@ -40,7 +40,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gongzhi.core.audit import AuditAction, audit_record
+from gongzhi.core.audit import AuditAction, audit_record, audit_record_many
+from gongzhi.core.bulk_insert import insert_many
 from gongzhi.core.workdays import add_working_time, warn_missing_calendar_years
 
 from . import notifications as notify
@@ -108,21 +109,32 @@ def _claim(marker: str, now: dt.datetime, candidates) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# What the warnings read of a claimed case (texts, recipients, audit): loading only these keeps a
+# batch of 500 cheap.
+CLAIMED_FIELDS = ["number", "title", "tracking_code", "ledger", "status", "current_level", "acceptance_due_at",
+                  "response_due_at", "resolution_due_at", "natural_days", "handler_id", "assignee_grid_id",
+                  "assignee_region_id", "assignee_department_id", "complained_person_id", "complained_department_id",
+                  "county_id", "town_id", "village_id", "region_id"]
+
+
 def _claimed(pks: list[int]) -> list[Case]:
-    return list(Case.objects.filter(pk__in=pks).select_related("assignee_grid", "assignee_region",
-                                                                  "assignee_department").order_by("pk"))
+    return list(Case.objects.filter(pk__in=pks).only(*CLAIMED_FIELDS).order_by("pk"))
 
 
 def _record_all(cases: list[Case], kind: str, note) -> None:
     at = timezone.now()
-    CaseEvent.objects.bulk_create([
-        CaseEvent(case=case, kind=kind, at=at, actor=None, actor_name="系统", from_status=case.status,
-                  to_status=case.status, note=note(case) if callable(note) else note, public=False)
-        for case in cases], batch_size=1000)
+    insert_many(CaseEvent, [
+        {"case_id": case.pk, "kind": kind, "at": at, "actor_id": None, "actor_name": "系统",
+         "from_status": case.status, "to_status": case.status, "note": note(case) if callable(note) else note,
+         "public": False} for case in cases])
+
+
+def _has_assignee(case: Case) -> bool:
+    return bool(case.assignee_department_id or case.assignee_region_id or case.assignee_grid_id)
 
 
 def _unit_or_dispatchers(batch: Batch, case: Case) -> set[int]:
-    unit = batch.unit_users(case) if case.assignee else set()
+    unit = batch.unit_users(case) if _has_assignee(case) else set()
     if unit:
         return unit
     return batch.territory_users(case, "cases.dispatch_case", _tier_region(case, case.current_level))
@@ -171,27 +183,6 @@ def run_sweep(now: dt.datetime | None = None, *, limit: int = BATCH) -> dict:
     warn_missing_calendar_years(now)  # deadlines past 31 Dec need next year's holiday table
     soon = add_working_time(now, dt.timedelta(hours=getattr(settings, "GONGZHI_CASE_DUE_SOON_WORKING_HOURS", 24)))
     grace = dt.timedelta(hours=getattr(settings, "GONGZHI_CASE_ESCALATE_AFTER_WORKING_HOURS", 24))
-    counts = {}
-
-    counts["acceptance_overdue"] = _sweep_kind(
-        "acceptance_overdue", "acceptance_warned_at", "acceptance_due_at",
-        {"status__in": ACCEPTANCE_RUNNING, "acceptance_due_at__lt": now}, now, limit,
-        _dispatchers, "超过受理时限")
-
-    counts["response_overdue"] = _sweep_kind(
-        "response_overdue", "response_warned_at", "response_due_at",
-        {"status": S.ASSIGNED, "first_response_at__isnull": True, "response_due_at__lt": now}, now, limit,
-        lambda batch, case: batch.unit_users(case), "超过签收时限")
-
-    counts["due_soon"] = _sweep_kind(
-        "due_soon", "due_soon_warned_at", "resolution_due_at",
-        {"status__in": RESOLUTION_RUNNING, "resolution_due_at__gt": now, "resolution_due_at__lte": soon}, now, limit,
-        _unit_or_dispatchers, "即将到期")
-
-    overdue = {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now}
-    counts["overdue"] = _sweep_kind(
-        "overdue", "overdue_warned_at", "resolution_due_at", overdue, now, limit,
-        lambda batch, case: _unit_or_dispatchers(batch, case) | _dispatchers(batch, case), "超过办结时限")
 
     # Overdue long enough → escalate to the next tier's supervisors. Working time is never shorter
     # than the same span of natural time, so ``due <= now - grace`` narrows the index range to the
@@ -199,28 +190,56 @@ def run_sweep(now: dt.datetime | None = None, *, limit: int = BATCH) -> dict:
     def past_grace(rows):
         return [pk for pk, due, natural in rows if (due + grace if natural else add_working_time(due, grace)) <= now]
 
-    counts["overdue_escalated"] = _sweep_kind(
-        "overdue_escalated", "escalated_at", "resolution_due_at",
-        {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now - grace}, now, limit,
-        lambda batch, case: batch.territory_users(case, "cases.supervise_case", _tier_region(case, _up_level(case))),
-        lambda case: f"超期未办结，提请{Level(_up_level(case)).label}级督办", filter_pks=past_grace)
-
-    counts["summons_overdue"] = _sweep_summons(now)
+    kinds = [
+        ("acceptance_overdue", "acceptance_warned_at", "acceptance_due_at",
+         {"status__in": ACCEPTANCE_RUNNING, "acceptance_due_at__lt": now}, _dispatchers, "超过受理时限", None),
+        ("response_overdue", "response_warned_at", "response_due_at",
+         {"status": S.ASSIGNED, "first_response_at__isnull": True, "response_due_at__lt": now},
+         lambda batch, case: batch.unit_users(case), "超过签收时限", None),
+        ("due_soon", "due_soon_warned_at", "resolution_due_at",
+         {"status__in": RESOLUTION_RUNNING, "resolution_due_at__gt": now, "resolution_due_at__lte": soon},
+         _unit_or_dispatchers, "即将到期", None),
+        ("overdue", "overdue_warned_at", "resolution_due_at",
+         {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now},
+         lambda batch, case: _unit_or_dispatchers(batch, case) | _dispatchers(batch, case), "超过办结时限", None),
+        ("overdue_escalated", "escalated_at", "resolution_due_at",
+         {"status__in": RESOLUTION_RUNNING, "resolution_due_at__lte": now - grace},
+         lambda batch, case: batch.territory_users(case, "cases.supervise_case", _tier_region(case, _up_level(case))),
+         lambda case: f"超期未办结，提请{Level(_up_level(case)).label}级督办", past_grace),
+    ]
+    summons = _due_summons(now)
+    # In the steady state nothing is due: one statement asks every partial index at once whether
+    # it holds anything, and only the kinds that do are swept.
+    probes = [Case.objects.filter(**{f"{marker}__isnull": True}, **condition).order_by().values("pk")[:1]
+              for _kind, marker, _due, condition, *_rest in kinds] + [summons.order_by().values("pk")[:1]]
+    compiled = [q.query.sql_with_params() for q in probes]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"EXISTS ({sql})" for sql, _ in compiled),
+                       [p for _, params in compiled for p in params])
+        due = cursor.fetchone()
+    counts = {}
+    for (kind, marker, due_column, condition, recipients, note, filter_pks), any_due in zip(kinds, due):
+        counts[kind] = _sweep_kind(kind, marker, due_column, condition, now, limit, recipients, note,
+                                   filter_pks=filter_pks) if any_due else 0
+    counts["summons_overdue"] = _sweep_summons(now, summons) if due[-1] else 0
     if any(counts.values()):
         logger.info("deadline sweep: %s", counts)
     return counts
 
 
 def _escalation_audit(cases: list[Case]) -> None:
-    for case in cases:
-        audit_record(actor=None, action=AuditAction.TRANSITION, obj=case,
-                     note=f"超期提级督办（overdue_escalated）→{_up_level(case)}")
+    audit_record_many(actor=None, action=AuditAction.TRANSITION, objects=cases,
+                      note=lambda case: f"超期提级督办（overdue_escalated）→{_up_level(case)}")
 
 
-def _sweep_summons(now: dt.datetime) -> int:
+def _due_summons(now: dt.datetime):
+    return (Summons.objects.filter(acknowledged_at__isnull=True, escalated_at__isnull=True, due_at__lt=now)
+            .exclude(case__status=S.CLOSED).order_by("due_at", "pk"))
+
+
+def _sweep_summons(now: dt.datetime, due) -> int:
     done = 0
-    pks = list(Summons.objects.filter(acknowledged_at__isnull=True, escalated_at__isnull=True, due_at__lt=now)
-               .exclude(case__status=S.CLOSED).order_by("due_at", "pk").values_list("pk", flat=True)[:BATCH])
+    pks = list(due.values_list("pk", flat=True)[:BATCH])
     for pk in pks:
         with transaction.atomic():
             changed = Summons.objects.filter(pk=pk, acknowledged_at__isnull=True, escalated_at__isnull=True,

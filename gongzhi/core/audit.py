@@ -74,4 +74,20 @@ def audit_record(
     )
 
 
-__all__ = ["AuditAction", "audit_record", "snapshot"]
+def audit_record_many(*, actor, action: str, objects, note=lambda obj: "") -> int:
+    """``audit_record`` for each of ``objects`` (no before/after), written in one INSERT — for the
+    background jobs that act on hundreds of rows at once (the deadline sweep's escalations)."""
+    user_ok = actor is not None and getattr(actor, "is_authenticated", False)
+    request_id = current_request_id()
+    from .bulk_insert import insert_many
+
+    rows = [{
+        "actor_id": actor.pk if user_ok else None, "actor_username": actor.get_username() if user_ok else "system",
+        "request_id": request_id, "action": action, "object_type": obj._meta.label_lower, "object_id": str(obj.pk),
+        "object_repr": str(obj)[:200], "before": None, "after": None, "changed_fields": [], "note": note(obj),
+        "county_id": getattr(obj, "county_id", None), "town_id": getattr(obj, "town_id", None),
+        "village_id": getattr(obj, "village_id", None)} for obj in objects]
+    return insert_many(AuditLog, rows)
+
+
+__all__ = ["AuditAction", "audit_record", "audit_record_many", "snapshot"]
