@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gongzhi.core.audit import AuditAction, audit_record, audit_record_many
+from gongzhi.core.audit import AuditAction, audit_record_many
 from gongzhi.core.bulk_insert import insert_many
 from gongzhi.core.workdays import add_working_time, warn_missing_calendar_years
 
