@@ -517,6 +517,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--no-sweep", action="store_true", help="intake without the concurrent sweep")
     parser.add_argument("--no-peer", action="store_true", help="skip the django-helpdesk peer row")
+    parser.add_argument("--also-without-sweep", action="store_true",
+                        help="at each level, run the intake phase once more without the sweep (as the peer runs)")
     parser.add_argument("--py-spy", action="store_true",
                         help="sample the gunicorn workers with py-spy during each intake phase (pip install py-spy)")
     args = parser.parse_args()
@@ -567,9 +569,18 @@ def main() -> int:
             intake, level_acked = intake_phase(args, port, info, url, env, logdir, n, seed=7 + n,
                                                server_pid=server.pid)
             acked.update(level_acked)
-            result["levels"].append({"clients": n, "ping": ping, "intake": intake,
-                                     "ratio": round(intake["per_second"] / ping["per_second"], 4)})
+            row = {"clients": n, "ping": ping, "intake": intake,
+                   "ratio": round(intake["per_second"] / ping["per_second"], 4)}
             log(f"  {intake}")
+            if args.also_without_sweep and not args.no_sweep:
+                log(f"intake again without the sweep (as the peer runs), {n} clients")
+                quiet = argparse.Namespace(**{**vars(args), "no_sweep": True, "py_spy": False})
+                alone, alone_acked = intake_phase(quiet, port, info, url, env, logdir, n, seed=1007 + n)
+                acked.update(alone_acked)
+                row["intake_without_sweep"] = alone
+                row["ratio_without_sweep"] = round(alone["per_second"] / ping["per_second"], 4)
+                log(f"  {alone}")
+            result["levels"].append(row)
         result["verify"] = verify(url, acked, since)
         log(f"  verify: {result['verify']}")
         os.killpg(server.pid, signal.SIGTERM)
@@ -620,6 +631,10 @@ def main() -> int:
               f"{p['p50_ms']} ms | {p['p99_ms']} ms |")
         print(f"| {n} | Gongzhi POST Open311 requests (new cases, sweep running) | {i['acknowledged']:,} | "
               f"{i['per_second']:,} | {row['ratio']:.2f} | {i['p50_ms']} ms | {i['p99_ms']} ms |")
+        if "intake_without_sweep" in row:
+            w = row["intake_without_sweep"]
+            print(f"| {n} | Gongzhi POST Open311 requests (new cases, no sweep) | {w['acknowledged']:,} | "
+                  f"{w['per_second']:,} | {row['ratio_without_sweep']:.2f} | {w['p50_ms']} ms | {w['p99_ms']} ms |")
         if n in peer_levels:
             pr = peer_levels[n]
             print(f"| {n} | django-helpdesk GET /ping (its ceiling) | {pr['ping']['requests']:,} | "

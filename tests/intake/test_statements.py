@@ -13,11 +13,11 @@ from .conftest import add_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Reads before the transaction: county, category, place, the category's questions, the channel
-# account (5). The transaction: BEGIN, key, time limit, case, scope re-check, timeline, audit,
+# Reads before the transaction: county, category (with whether it has extra questions), place,
+# the channel account (4). The transaction: BEGIN, key, time limit, case, scope re-check, timeline, audit,
 # recipients with their e-mails, notifications, submission, answer, COMMIT (12). After commit:
 # the number (1).
-MAX_STATEMENTS = 18
+MAX_STATEMENTS = 17
 
 
 def _file(client, text: str, key: str):

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Exists
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -431,7 +431,9 @@ def _file(request, fmt):
     code = _param(None, "service_code", data)
     if not code:
         raise Open311Error(400, "需要 service_code (service_code was not provided)")
-    category = _catalogue(county).filter(code=code[:63]).first()
+    # whether it has extra questions comes with it: most have none, and then no second query
+    category = _catalogue(county).filter(code=code[:63]).annotate(
+        has_questions=Exists(ServiceAttribute.objects.filter(category=OuterRef("pk")))).first()
     if category is None:
         raise Open311Error(404, f"service_code 不存在 (service_code not found): {code[:40]}")
     errors = []
@@ -458,7 +460,8 @@ def _file(request, fmt):
         email = ""
         errors.append("email 不正确 (email invalid)")
     try:
-        attributes = services_.validate_attributes(category, answers)
+        attributes = services_.validate_attributes(category, answers) if (
+            answers or category.has_questions) else {}
     except ValidationError as exc:
         attributes = {}
         errors.extend(f"{k}: {'；'.join(v)}" for k, v in exc.message_dict.items())
