@@ -1,5 +1,4 @@
 """A change made through the registry (not the care app) recomputes that household's class."""
-import datetime as dt
 
 from gongzhi.care.models import HouseholdClass
 from gongzhi.care.receivers import reclassify_changed

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from gongzhi.cases import services, statistics
+from gongzhi.cases import statistics
 from gongzhi.cases.demo import generate_cases
 from gongzhi.cases.models import Case, StatisticsDelta, StatisticsRollup, StatisticsUnitRollup
 

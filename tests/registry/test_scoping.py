@@ -1,6 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.http import Http404
 
 from gongzhi.core.models import AuditLog

@@ -12,7 +12,7 @@ from gongzhi.core.models import AuditLog
 from gongzhi.registry import services as registry
 from gongzhi.registry.models import Grid, Household
 from gongzhi.roster import services
-from gongzhi.roster.layout import GRID_COLUMNS, HOUSEHOLD_COLUMNS
+from gongzhi.roster.layout import HOUSEHOLD_COLUMNS
 
 from .conftest import read_csv, read_xlsx
 from .test_import_households import batch, database_state, dry_run

@@ -15,7 +15,7 @@ from gongzhi.roster import services
 from gongzhi.roster.models import ImportBatch, ImportStatus
 
 from .conftest import csv_bytes, pid, xlsx_bytes
-from .messy import HEADER, MessyRoster
+from .messy import MessyRoster
 
 
 def dry_run(world, user, content, filename="roster.xlsx", kind="households", village="A1"):
