@@ -40,10 +40,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import lru_cache
-
 import threading
 import time
+from functools import lru_cache
 
 logger = logging.getLogger(__name__)
 
