@@ -151,3 +151,20 @@ def test_no_input_makes_a_server_error(world, wsgi_in_test_transaction, settings
 
     assert calls["n"] >= len(operations) * EXAMPLES
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(dict.fromkeys(failures))
+
+
+def test_the_schema_describes_open311():
+    schema = _schema()
+    paths = set(schema.raw_schema["paths"])
+    assert {"/open311/v2/services.{format}", "/open311/v2/requests.{format}",
+            "/open311/v2/requests/{service_request_id}.{format}", "/open311/v2/tokens/{token}.{format}"} <= paths
+    assert "post" in schema.raw_schema["paths"]["/open311/v2/requests.{format}"]
+
+
+# What the fuzzer found, kept fixed: each answered 500 before.
+
+def test_an_impossible_year_is_a_structured_400(world, api):
+    response = api("county_secretary").get("/api/care/reception/tally/", {"year": "32636033"})
+    assert response.status_code == 400
+    assert set(response.json()["error"]) >= {"code", "message"}
+    assert api("county_secretary").get("/api/care/reception/tally/", {"year": "2026"}).status_code == 200
