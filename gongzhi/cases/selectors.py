@@ -168,13 +168,18 @@ REVEAL_PHONE = "registry.reveal_person"
 def may_reveal_requester_phone(*, user, case: Case) -> bool:
     """THE rule for calling a requester back: the requester is visible to the user (so never to
     those complained about, nor for an anonymous one), the user holds ``registry.reveal_person``
-    over the case, and they handle it — for the unit it is assigned to, as its handler — or
-    dispatch it (``cases.dispatch_case`` over it). Seeing a case is not enough."""
+    over the case, and they handle it (where it lies before assignment, for the assigned unit
+    after),
+    dispatch it (``cases.dispatch_case`` over it) or sign it off as a secretary
+    (``cases.instruct_case`` over it). Seeing a case is not enough."""
     if not case.requester_phone or not can(user, REVEAL_PHONE, case):
         return False
     if not case_requester_view(user=user, case=case).visible:
         return False
-    return (case.assignee is not None and holds_unit(user, case)) or can(user, "cases.dispatch_case", case)
+    # Handling as the case page counts it: before assignment, whoever may handle the case where it
+    # lies (the grid worker settling it on the spot); after, only the assigned unit.
+    handles = can(user, "cases.handle_case", case) and (case.assignee is None or holds_unit(user, case))
+    return handles or can(user, "cases.dispatch_case", case) or can(user, "cases.instruct_case", case)
 
 
 # ---------------------------------------------------------------------------------------------
