@@ -339,6 +339,14 @@ AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "gongzhi.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+# The client address counted is the connection's own unless a reverse proxy is declared: an
+# X-Forwarded-For header from anyone else would let a client pick its address (escaping the
+# per-address lock, or locking someone else's). Behind nginx: GONGZHI_TRUSTED_PROXY_COUNT=1.
+if os.environ.get("GONGZHI_TRUSTED_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["GONGZHI_TRUSTED_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Second factor: who needs one is decided from permissions (gongzhi.accounts.otp.needs_second_factor).
 OTP_TOTP_ISSUER = os.environ.get("GONGZHI_OTP_ISSUER", "共治 Gongzhi")
 OTP_TOTP_TOLERANCE = 1

@@ -8,6 +8,7 @@ permission to a new role of its own gets the second factor with it.
 """
 from __future__ import annotations
 
+from django.db import transaction
 from django_otp import devices_for_user
 
 from gongzhi.core.scoping import grants_and_perms
@@ -46,7 +47,10 @@ def match_token(user, token: str):
     token = (token or "").strip().replace(" ", "")
     if not token:
         return None
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if device.verify_token(token):
-            return device
+    # for_verify locks the devices (SELECT … FOR UPDATE): one check at a time per device, so a
+    # code (or a recovery code) cannot be used twice by racing requests.
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_token(token):
+                return device
     return None

@@ -1,10 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
-from django_otp import login as otp_login
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from gongzhi.core.scoping import require_perm
 
@@ -57,8 +57,6 @@ def unlock(request):
                                       ip_address=request.POST.get("ip_address", ""))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
-    except PermissionDenied:
-        raise
     else:
         messages.success(request, f"已解除锁定（清除 {count} 条失败记录）。")
     return redirect("accounts:lockouts")

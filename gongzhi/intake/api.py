@@ -26,8 +26,9 @@ from gongzhi.core.scoping import access_object
 from gongzhi.registry.models import Grid, Person, Region, RegionLevel
 
 from . import conf, duplicates, services
-from .forms import STAFF_CHANNELS, clean_phone, clean_point, clean_text
+from .forms import STAFF_CHANNELS
 from .idempotency import KeyInvalid, KeyReused, validate_key
+from .parsing import Errors, staff_fields
 
 DISPATCH = "cases.dispatch_case"
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -124,30 +125,11 @@ class ClusterSerializer(serializers.Serializer):
 def _parse(user, data: dict) -> tuple[str, services.IntakeInput]:
     from . import selectors
 
-    errors: dict[str, list[str]] = {}
-
-    def attempt(fn):
-        try:
-            return fn()
-        except ValidationError as exc:
-            for k, v in exc.message_dict.items():
-                errors.setdefault(k, v)
-            return None
-
+    errors = Errors()
     channel = data["channel"]
     if channel not in {c.value for c in STAFF_CHANNELS}:
         errors["channel"] = [f"可选：{', '.join(c.value for c in STAFF_CHANNELS)}"]
-    description = attempt(lambda: clean_text(data["description"], field="description", required=True,
-                                             limit=conf.max_description(), multiline=True, label="诉求内容"))
-    title = attempt(lambda: clean_text(data.get("title", ""), field="title", required=False, limit=100, label="标题"))
-    address = attempt(lambda: clean_text(data.get("address", ""), field="address", required=False, limit=200,
-                                         label="具体地点"))
-    name = attempt(lambda: clean_text(data.get("requester_name", ""), field="requester_name", required=False,
-                                      limit=50, label="姓名"))
-    complained = attempt(lambda: clean_text(data.get("complained_text", ""), field="complained_text", required=False,
-                                            limit=200, label="被投诉举报对象"))
-    phone = attempt(lambda: clean_phone(data.get("requester_phone", ""), "requester_phone"))
-    point = attempt(lambda: clean_point(data.get("latitude", ""), data.get("longitude", ""))) or (None, None)
+    fields = staff_fields(data, errors)
     village = Region.objects.filter(pk=data["village"], level=RegionLevel.VILLAGE).first()
     if village is None:
         errors["village"] = ["没有这个村（社区）"]
@@ -169,10 +151,11 @@ def _parse(user, data: dict) -> tuple[str, services.IntakeInput]:
     if errors:
         raise ValidationError(errors)
     return channel, services.IntakeInput(
-        description=description, title=title, category=category, region=grid.region if grid else village, grid=grid,
-        address=address, latitude=point[0], longitude=point[1], requester=person,
-        requester_name="" if person else name, requester_phone=phone, anonymous=data.get("anonymous", False),
-        complained_text=complained)
+        description=fields["description"], title=fields["title"], category=category,
+        region=grid.region if grid else village, grid=grid, address=fields["address"], latitude=fields["latitude"],
+        longitude=fields["longitude"], requester=person, requester_name="" if person else fields["requester_name"],
+        requester_phone=fields["requester_phone"], anonymous=data.get("anonymous", False),
+        complained_text=fields["complained_text"])
 
 
 class IntakeCaseCreateAPI(_PermAPI):

@@ -68,7 +68,7 @@ def intake_actor(territory=None):
 @contextlib.contextmanager
 def requester_for(case):
     """Within this block ``requester_actor()`` may act on ``case``'s territory (its region)."""
-    token = _requester_territory.set(case.region)
+    token = _requester_territory.set(case.region if case is not None else None)
     try:
         yield
     finally:

@@ -14,6 +14,7 @@ from gongzhi.cases.models import ALLOWED_ATTACHMENT_TYPES, validate_attachment
 from gongzhi.registry.models import Grid, Person, Region, phone_validator
 
 from . import conf, selectors
+from .parsing import Errors, staff_fields
 from .text import clean, normalize_phone
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp", "gif")
@@ -141,15 +142,10 @@ class ResidentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        errors = {}
+        errors = Errors()
 
         def attempt(name, fn):
-            try:
-                return fn()
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    errors.setdefault(field, messages)
-                return None
+            return errors.attempt(fn)
 
         data["description"] = attempt("description", lambda: clean_text(
             self.data.get("description"), field="description", required=True, limit=self.DESCRIPTION_LIMIT,
@@ -248,35 +244,13 @@ class StaffIntakeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        errors: dict[str, list[str]] = {}
-
-        def attempt(fn):
-            try:
-                return fn()
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    errors.setdefault(field, messages)
-                return None
-
+        errors = Errors()
+        attempt = errors.attempt
         channel = (self.data.get("channel") or "").strip()
         if channel not in {c.value for c in STAFF_CHANNELS}:
             errors["channel"] = ["请选择来源"]
         data["channel"] = channel
-        data["description"] = attempt(lambda: clean_text(self.data.get("description"), field="description",
-                                                          required=True, limit=conf.max_description(),
-                                                          multiline=True, label="诉求内容"))
-        data["title"] = attempt(lambda: clean_text(self.data.get("title"), field="title", required=False, limit=100,
-                                                    label="标题"))
-        data["address"] = attempt(lambda: clean_text(self.data.get("address"), field="address", required=False,
-                                                      limit=200, label="具体地点"))
-        data["requester_name"] = attempt(lambda: clean_text(self.data.get("requester_name"), field="requester_name",
-                                                             required=False, limit=50, label="姓名"))
-        data["complained_text"] = attempt(lambda: clean_text(self.data.get("complained_text"),
-                                                              field="complained_text", required=False, limit=200,
-                                                              label="被投诉举报对象"))
-        data["requester_phone"] = attempt(lambda: clean_phone(self.data.get("requester_phone"), "requester_phone"))
-        point = attempt(lambda: clean_point(self.data.get("latitude"), self.data.get("longitude")))
-        data["latitude"], data["longitude"] = point or (None, None)
+        data.update(staff_fields(self.data, errors))
         data["photos"] = attempt(lambda: clean_photos(self.files_list))
         villages = {str(v.pk): v for v in self.villages}
         data["village"] = villages.get(str(self.data.get("village") or ""))

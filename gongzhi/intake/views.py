@@ -31,6 +31,7 @@ from .channel import intake_actor, requester_for
 from .forms import ResidentForm, StaffIntakeForm
 from .idempotency import KeyReused
 from .models import CaseMerge
+from .parsing import field_errors
 from .text import group_code
 from .web import BAD_BODY, content_length, csrf_failed
 
@@ -247,7 +248,7 @@ def staff_new(request):
             except PermissionDenied:
                 form.add_error("village", "所选地点不在您的登记范围内")
             except ValidationError as exc:
-                for field, errors in (exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]):
+                for field, errors in field_errors(exc).items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 if result.replayed:

@@ -76,3 +76,10 @@ def test_unlock_by_command_is_audited_and_needs_the_permission(world, client):
     with pytest.raises(CommandError):
         call_command("unlock_login", "--by", "auditor", "--username", "x")
     assert _post(client, "department_handler", PASSWORD, ip="10.9.9.9").status_code == 302
+
+
+def test_a_forwarded_for_header_does_not_choose_the_counted_address(world, client):
+    for i in range(5):  # five users from one connection, each claiming another address
+        client.post(LOGIN, {"username": f"someone-{i}", "password": "wrong"}, REMOTE_ADDR="10.7.7.7",
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+    assert _post(client, "three_line_a1", PASSWORD, ip="10.7.7.7").status_code == 429

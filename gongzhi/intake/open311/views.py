@@ -22,7 +22,7 @@ import json
 import re
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import URLValidator
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -38,6 +38,7 @@ from ..channel import intake_actor
 from ..forms import clean_email, clean_phone, clean_point
 from ..idempotency import KeyInvalid, KeyReused, validate_key
 from ..models import CaseMerge, IntakeClient, IntakeSubmission, ServiceAttribute
+from ..parsing import field_errors
 from ..text import clean, mask_personal, summary
 from ..web import BAD_BODY, content_length
 from .render import Open311Error, error_response, respond
@@ -464,7 +465,7 @@ def _file(request, fmt):
             answers or category.has_questions) else {}
     except ValidationError as exc:
         attributes = {}
-        errors.extend(f"{k}: {'；'.join(v)}" for k, v in exc.message_dict.items())
+        errors.extend(f"{k}: {'；'.join(v)}" for k, v in field_errors(exc).items())
     if errors:
         raise Open311Error(400, *errors)
     account_id = _param(None, "account_id", data)[:100]
@@ -489,8 +490,8 @@ def _file(request, fmt):
         raise Open311Error(422, "Idempotency-Key 已用于另一个不同的请求 (Idempotency-Key reused with a different "
                                 "request)") from None
     except ValidationError as exc:
-        messages = exc.message_dict if hasattr(exc, "error_dict") else {"request": exc.messages}
-        raise Open311Error(400, *[f"{k}: {'；'.join(v)}" for k, v in messages.items()]) from None
+        raise Open311Error(400, *[f"{'request' if k == NON_FIELD_ERRORS else k}: {'；'.join(v)}"
+                                  for k, v in field_errors(exc).items()]) from None
     response = respond(result.response["body"], fmt, "service_requests", status=201)
     if result.replayed:
         response["Idempotent-Replayed"] = "true"
