@@ -2,9 +2,10 @@
 """Sweeps and statistics at a million open cases (issue 10 §2), in one run.
 
 Creates its own database (``sweep_bench`` unless told otherwise), migrates it, generates the
-county with ``gongzhi generate --size million --households N --cases M`` (households, and open
-cases through the COPY path), classifies the households (care plans and first visits), then in a
-child Django process measures:
+county with ``gongzhi generate --size million --households N``, classifies the households (care
+plans and first visits), loads the open cases with ``gongzhi.demo.bulk.generate_open_cases`` (the
+path ``gongzhi generate --cases`` takes; with ``--generated K`` only K of them, replicated in SQL
+up to ``--cases`` with fresh numbers and tracking codes), then in a child Django process measures:
 
 * the **deadline sweep** (``gongzhi.cases.tasks.run_sweep``): working passes (up to 500 warnings
   of each kind, with timeline entries and notifications) and the steady state (every open case
