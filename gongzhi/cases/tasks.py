@@ -121,6 +121,11 @@ def _claimed(pks: list[int]) -> list[Case]:
     return list(Case.objects.filter(pk__in=pks).only(*CLAIMED_FIELDS).order_by("pk"))
 
 
+def _record(case: Case, kind: str, note: str) -> None:
+    CaseEvent.objects.create(case=case, kind=kind, at=timezone.now(), actor=None, actor_name="系统",
+                             from_status=case.status, to_status=case.status, note=note, public=False)
+
+
 def _record_all(cases: list[Case], kind: str, note) -> None:
     at = timezone.now()
     insert_many(CaseEvent, [
