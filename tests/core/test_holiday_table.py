@@ -41,7 +41,7 @@ def load_fixture(actor=None):
 
 @pytest.fixture
 def admin_user(db):
-    return get_user_model().objects.create_superuser(username="county_admin", password="x")
+    return get_user_model().objects.create_superuser(username="calendar_admin", password="x")
 
 
 def test_the_migration_seeds_every_year_the_library_knows():
@@ -97,7 +97,7 @@ def test_loading_again_replaces_the_year_and_is_audited(admin_user):
     assert list(CalendarDay.objects.filter(calendar__year=2027).values_list("date", flat=True)) == [D(2027, 1, 1)]
     assert is_working_day(D(2027, 2, 8))  # the Spring Festival of the first load is gone
     rows = AuditLog.objects.filter(object_type="core.workdaycalendaryear").order_by("id")
-    assert [r.actor_username for r in rows] == ["county_admin", "county_admin"]
+    assert [r.actor_username for r in rows] == ["calendar_admin", "calendar_admin"]
     assert "2027-02-20" in rows[1].before["adjusted_workdays"]
     assert rows[1].after == {"holidays": ["2027-01-01"], "adjusted_workdays": []}
 
@@ -192,7 +192,7 @@ def test_the_sweep_logs_a_missing_next_year_from_1_november(caplog):
 
 
 def test_the_command_loads_a_file_and_the_library_years(admin_user, tmp_path, capsys):
-    call_command("load_holidays", str(FIXTURE), "--user", "county_admin")
+    call_command("load_holidays", str(FIXTURE), "--user", "calendar_admin")
     assert WorkdayCalendarYear.objects.get(year=2027).loaded_by == admin_user
     assert "2027: 12 holidays, 2 make-up working days" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"

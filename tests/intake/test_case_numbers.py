@@ -61,7 +61,7 @@ def test_numbers_stay_gapless_and_unique_under_concurrent_registrations(iw):
     """Eight clients at once through the intake channel (numbered after commit), two staff-style
     callers numbering inside their own transaction, and some submissions that fail after the
     case row was written (rolled back: they must take no number)."""
-    actor, staff = intake_actor(), iw.user("county_dispatcher")
+    actor, staff = intake_actor(territory=iw.regions["A1"]), iw.user("county_dispatcher")
     told: dict[int, str] = {}
     lock = threading.Lock()
 
@@ -101,7 +101,7 @@ def test_numbers_stay_gapless_and_unique_under_concurrent_registrations(iw):
 
 def test_concurrent_batches_never_double_a_number(iw):
     """Cases committed without a number by many processes, then numbered by many batches racing."""
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     with transaction.atomic():
         for j in range(30):
             case_services.case_register(actor=actor, category=category("demand-small-matter"), title=f"件 {j}",
@@ -115,7 +115,7 @@ def test_concurrent_batches_never_double_a_number(iw):
 
 
 def test_a_case_whose_process_died_before_numbering_is_numbered_by_the_catch_up(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     with transaction.atomic():  # the registration's transaction commits; the process "dies" here
         case = case_services.case_register(actor=actor, category=category("demand-small-matter"), title="夜里停电",
                                            description="停电", channel=Channel.WEB, region=iw.regions["A1"],
@@ -132,7 +132,7 @@ def test_a_case_whose_process_died_before_numbering_is_numbered_by_the_catch_up(
 
 
 def test_a_replay_of_an_unnumbered_submission_gets_the_number(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     answer = lambda case, sub: {"number": case.number}  # noqa: E731
     data = _input(iw, "井盖丢了")
     with transaction.atomic():  # first attempt: committed with its key, but its process died before numbering
@@ -157,7 +157,7 @@ def test_a_replay_of_an_unnumbered_submission_gets_the_number(iw):
 
 
 def test_numbers_run_per_year_in_local_time(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     new_year_eve = dt.datetime(2025, 12, 31, 23, 59, tzinfo=SHANGHAI)  # 15:59 UTC: 2025 both ways
     new_year = dt.datetime(2026, 1, 1, 0, 1, tzinfo=SHANGHAI)  # 16:01 UTC on 31 December 2025: local 2026
     with transaction.atomic():
@@ -172,7 +172,7 @@ def test_numbers_run_per_year_in_local_time(iw):
 
 
 def test_a_number_once_given_never_changes(iw):
-    actor = intake_actor()
+    actor = intake_actor(territory=iw.regions["A1"])
     case = case_services.case_register(actor=actor, category=category("demand-small-matter"), title="桥坏了",
                                        description="桥", channel=Channel.WEB, region=iw.regions["A1"])
     stale = Case.objects.get(pk=case.pk)

@@ -84,11 +84,11 @@ def test_applied_batches_stay_and_cancelled_ones_lose_their_rows(world):
 
 
 def test_the_county_setting_decides_and_changing_it_is_audited(world):
-    admin = User.objects.create_superuser("county_admin", password="x-admin-pass-1")
+    admin = User.objects.create_superuser("retention_admin", password="x-admin-pass-1")
     row = services.roster_retention_set(actor=admin, county=world.regions["C"], days=2)
     assert RosterSettings.objects.get(county=world.regions["C"]).unconfirmed_retention_days == 2 == row.unconfirmed_retention_days
     audit = AuditLog.objects.get(object_type="roster.rostersettings")
-    assert audit.actor_username == "county_admin" and audit.after["unconfirmed_retention_days"] == 2
+    assert audit.actor_username == "retention_admin" and audit.after["unconfirmed_retention_days"] == 2
     assert audit.county_id == world.regions["C"].pk
 
     three_days, _ = _upload(world, 3)

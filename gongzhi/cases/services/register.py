@@ -160,7 +160,7 @@ def case_update(*, actor, case: Case, note: str = "", **changes) -> Case:
     if unknown:
         raise ValidationError(f"不能修改这些字段：{', '.join(sorted(unknown))}")
     if REQUESTER_FIELDS & set(changes) and case.ledger == Ledger.COMPLAINT:
-        from .selectors import COMPLAINANT
+        from ..selectors import COMPLAINANT
 
         if not Case.objects.visible_to(actor, COMPLAINANT).filter(pk=case.pk).exists():
             raise PermissionDenied("无权查看或修改投诉举报人信息")
