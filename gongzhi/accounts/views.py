@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from gongzhi.core.pagination import paginate
 from gongzhi.core.scoping import require_perm
 
 from . import services
@@ -186,7 +187,7 @@ def roles(request):
         "-is_active", "user__username", "pk")
     if q:
         assignments = assignments.filter(user__username__icontains=q)
-    return render(request, "accounts/roles.html", {"form": form, "assignments": assignments[:300], "q": q})
+    return render(request, "accounts/roles.html", {"form": form, "assignments": paginate(request, assignments), "q": q})
 
 
 @login_required

@@ -96,3 +96,19 @@ def test_the_roles_page_grants_and_revokes(world, client):
     granted.refresh_from_db()
     assert not granted.is_active
     assert AuditLog.objects.filter(object_type="accounts.roleassignment", actor=world.user("county_admin")).count() == 2
+
+
+def test_the_roles_page_pages_through_every_assignment(world, client, settings):
+    from gongzhi.accounts.models import RoleAssignment
+
+    settings.GONGZHI_PAGE_SIZE = 5
+    total = RoleAssignment.objects.count()
+    assert total > 5
+    client.force_login(world.user("county_admin"))
+    seen = []
+    for number in range(1, (total + 4) // 5 + 1):
+        page = client.get(reverse("accounts:roles"), {"page": number})
+        assert page.status_code == 200
+        seen += [a.pk for a in page.context["assignments"]]
+    assert sorted(seen) == sorted(RoleAssignment.objects.values_list("pk", flat=True))
+    assert 'page=2' in client.get(reverse("accounts:roles")).content.decode()
