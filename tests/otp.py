@@ -16,11 +16,29 @@ def totp_device(user, name: str = "test") -> TOTPDevice:
     return device
 
 
-def code(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    """The device's code now (``steps_ahead`` = 1: the next 30-second step, within the tolerance,
-    for a second login within one step: a device never accepts the same step twice)."""
+def code(device: TOTPDevice, steps_ahead: int | None = None) -> str:
+    """A code the device accepts now, as a person's authenticator would give it.
+
+    A device never accepts a step twice (``last_t``) and, with ``OTP_TOTP_SYNC``, shifts its
+    window by the drift of the last match — a code typed at the end of a step and checked in the
+    next leaves the device at drift -1. So: forget the drift (the authenticator's clock is ours),
+    take the first step after the last one used (the current one, or the next within the
+    tolerance; wait when even that is used). ``steps_ahead`` forces a step (0 = now, 1 = next).
+    """
     device.refresh_from_db()
-    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead)
+    if device.drift:
+        device.drift = 0
+        device.save(update_fields=["drift"])
+    while True:
+        now = int((time.time() - device.t0) // device.step)
+        if steps_ahead is not None:
+            target = now + steps_ahead
+        else:
+            target = max(now, device.last_t + 1)
+        if target - now <= device.tolerance:
+            break
+        time.sleep(1)
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=target - now)
     return f"{value:0{device.digits}d}"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -87,11 +86,10 @@ def wait(browser):
 @pytest.fixture
 def browser_login(browser, live_server, wait):
     """browser_login(username) → logs in through the login form and waits for the home page."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
 
     from tests.world import PASSWORD
-
-    _steps: dict[str, int] = defaultdict(int)
 
     def _login(username: str, password: str = PASSWORD):
         from gongzhi.accounts.models import User
@@ -106,14 +104,26 @@ def browser_login(browser, live_server, wait):
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         if device is not None:  # the second step, as a person types it from their authenticator
             wait.until(lambda d: "/accounts/otp/verify/" in d.current_url)
-            # one login per 30-second step: a device never accepts the same step twice
-            browser.find_element(By.NAME, "token").send_keys(code(device, steps_ahead=min(_steps[username], 1)))
-            _steps[username] += 1
+            browser.find_element(By.NAME, "token").send_keys(code(device))
             browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
-        wait.until(lambda d: d.current_url.rstrip("/") == live_server.url)
+        try:
+            wait.until(lambda d: d.current_url.rstrip("/") == live_server.url)
+        except TimeoutException:
+            raise AssertionError(f"{username} did not reach the home page: {_where(browser)}") from None
         return browser
 
     return _login
+
+
+def _where(browser) -> str:
+    """Where a login stopped, for the failure message (the page's own error text)."""
+    from selenium.webdriver.common.by import By
+
+    try:
+        text = browser.find_element(By.TAG_NAME, "main").text
+    except Exception:
+        text = browser.page_source[-600:]
+    return f"{browser.current_url} — {text[:600]}"
 
 
 @pytest.fixture
