@@ -196,7 +196,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_IMPORTS = ["gongzhi.cases.numbering"]  # tasks outside an app's tasks.py
+CELERY_IMPORTS = ["gongzhi.cases.numbering", "gongzhi.intake.receipts"]  # tasks outside an app's tasks.py
 # Residents' matters (gongzhi.cases): the deadline sweep runs every few minutes under celery beat
 # (`celery -A gongzhi worker -B`); the demo runs `gongzhi sweep_deadlines --loop 300` instead.
 CELERY_BEAT_SCHEDULE = {
@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE = {
     # Cases whose registering process died between the registration and its numbering
     # (gongzhi/cases/numbering.py): numbered within a minute.
     "cases-number-pending": {"task": "gongzhi.cases.number_pending", "schedule": 60.0},
+    # Open311 receipts whose after-receipt kick was lost (broker down): registered within 30 s.
+    "intake-register-received": {"task": "intake.register_received", "schedule": 30.0},
     # Households the registry changed whose after-commit start of this task did not run.
     "care-reclassify-changed": {"task": "care.reclassify_changed", "schedule": 600.0},
 }

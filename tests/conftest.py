@@ -108,3 +108,13 @@ def _fresh_holiday_table_cache():
     workdays.forget_cache()
     yield
     workdays.forget_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_intake_reference():
+    # Open311 keeps counties, catalogue and place codes per process; each test has its own county.
+    from gongzhi.intake import reference
+
+    reference.forget()
+    yield
+    reference.forget()

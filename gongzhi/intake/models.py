@@ -9,6 +9,8 @@
   hotline system) with its hashed ``api_key`` and the channel its cases are counted under.
 * ``ServiceAttribute`` — a category's extra questions (Open311 ``attributes``).
 * ``CaseMerge`` — a duplicate merged into its primary case (one row per duplicate).
+* ``ReceivedSubmission`` — an Open311 submission acknowledged and waiting for registration (the
+  receipt: one INSERT on the request path, registered into a case by a worker; ``receipts.py``).
 
 No people's data is readable from these tables without going through the case (``scope_rule`` via
 the case), and nothing here is shown publicly except the Open311 token.
@@ -25,7 +27,7 @@ from django.db.models import Q
 
 from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case
-from gongzhi.core.scoping import NOTHING, through_rule
+from gongzhi.core.scoping import NOTHING, ScopeRule, through_rule
 
 
 class IdempotencyKey(models.Model):
@@ -175,4 +177,54 @@ class CaseMerge(models.Model):
     scope_rule = through_rule("duplicate", "cases.Case")
 
 
-__all__ = ["CaseMerge", "IdempotencyKey", "IntakeClient", "IntakeSubmission", "NOTHING", "ServiceAttribute"]
+class ReceivedSubmission(models.Model):
+    """A submission acknowledged to its client and not yet (or just) registered as a case.
+
+    The request path writes this row in one statement — the validated request, the Open311 token
+    and the tracking code the client is told — and answers 201; a worker registers it through the
+    ordinary ``intake_submit`` path (``receipts.register_received``). ``(scope, key)`` is the
+    idempotency key of these submissions: a retry or a racing twin finds this row.
+
+    It holds a requester's name and phone until it is registered: nobody reads it through a page
+    or the API (its ``scope_rule`` reaches nothing); registered rows are purged with the idempotency keys.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "已收到，待登记"
+        REGISTERED = "registered", "已登记"
+        FAILED = "failed", "登记失败，待人工处理"
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=128, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    client = models.ForeignKey(IntakeClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token = models.CharField(max_length=32, unique=True)
+    tracking_code = models.CharField(max_length=16, unique=True)
+    payload = models.JSONField(help_text="the validated request (ids, cleaned text); see receipts.Payload")
+    received_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="receipt")
+    registered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], condition=Q(key__isnull=False),
+                                    name="intake_received_unique_key"),
+        ]
+        indexes = [
+            # the worker's queue: only the rows still to register (proportional to the backlog)
+            models.Index(fields=["id"], condition=Q(state="received"), name="intake_received_queue"),
+            models.Index(fields=["registered_at"], condition=Q(state="registered"), name="intake_received_done"),
+        ]
+
+    def __str__(self):
+        return f"{self.token} ({self.state})"
+
+    scope_rule = ScopeRule(everything=False)  # read by nobody: the worker only
+
+
+__all__ = ["CaseMerge", "IdempotencyKey", "IntakeClient", "IntakeSubmission", "NOTHING", "ReceivedSubmission",
+           "ServiceAttribute"]

@@ -20,7 +20,7 @@ from gongzhi.core.scoping import GRID, ScopeRule, in_grid_village, in_territory,
 from gongzhi.registry.models import Grid, Person, Region, RegionLevel
 
 from . import conf
-from .models import CaseMerge
+from .models import CaseMerge, ReceivedSubmission
 
 S = CaseStatus
 
@@ -132,8 +132,25 @@ def resident_case(*, tracking_code: str, _depth: int = 0) -> ResidentView | None
             .select_related("category", "region", "town", "village", "assignee_region", "assignee_grid",
                             "assignee_department").first())
     if case is None:
-        return None
+        return _received_view(code)
     return _resident_view(case, code=code, depth=_depth)
+
+
+def _received_view(code: str) -> ResidentView | None:
+    """An Open311 submission acknowledged and not registered yet (``receipts``): "received"."""
+    row = (ReceivedSubmission.objects.filter(tracking_code=code)
+           .exclude(state=ReceivedSubmission.State.REGISTERED).only("payload", "received_at", "state").first())
+    if row is None:
+        return None
+    waiting = row.state == ReceivedSubmission.State.RECEIVED
+    category = CaseCategory.objects.filter(pk=row.payload.get("category")).values_list("name", flat=True).first()
+    place = Region.objects.filter(pk=row.payload.get("region")).values_list("name", flat=True).first()
+    return ResidentView(
+        code=code, number="登记后生成", title=row.payload.get("title", ""), category=category or "",
+        place=place or "", status="received",
+        status_text="已收到，正在登记，请稍后刷新" if waiting else "已收到，正由工作人员登记",
+        received_at=row.received_at, due_at=None, unit="", reply="", decline_reason="",
+        steps=[(row.received_at, "已收到")], can_answer=False, settling=False, satisfaction="")
 
 
 def _resident_view(case: Case, *, code: str, depth: int) -> ResidentView:

@@ -196,7 +196,7 @@ def intake_submit(*, actor, channel: str, data: IntakeInput, scope: str, key: st
             case = claim.row.case
             response = claim.row.response
         else:
-            case, response = _register(actor=actor, channel=channel, data=data, client=client, answer=answer)
+            case, response = intake_register(actor=actor, channel=channel, data=data, client=client, answer=answer)
             claim.store(case=case, response=response)
     # Committed: now the number (one short statement, see cases/numbering.py). A replay of a
     # submission whose process died before this point numbers it here too.
@@ -218,8 +218,15 @@ def _fill_number(value, number: str):
     return value
 
 
-def _register(*, actor, channel: str, data: IntakeInput, client, answer) -> tuple[Case, dict]:
-    """The case, its submission row and the answer (with ``PENDING_NUMBER`` for the number)."""
+def intake_register(*, actor, channel: str, data: IntakeInput, client: IntakeClient | None = None,
+                    answer: Callable[[Case, IntakeSubmission], dict] | None = None,
+                    received_at=None, tracking_code: str = "", token: str = "") -> tuple[Case, dict | None]:
+    """The case, its submission row and the answer (with ``PENDING_NUMBER`` for the number), in
+    the caller's transaction; the caller numbers the case after its commit (``number_pending``).
+
+    ``intake_submit`` calls it with the client waiting; the Open311 worker (``receipts``) with
+    the receipt's time, tracking code and token, which the client was already told.
+    """
     category = data.category or unclassified_category(
         data.region if data.region.level == 1 else Region.objects.get(pk=data.region.county_id))
     description = data.description + _attributes_text(category, data.attributes)
@@ -231,13 +238,17 @@ def _register(*, actor, channel: str, data: IntakeInput, client, answer) -> tupl
         address=data.address[:200], latitude=data.latitude, longitude=data.longitude, requester=data.requester,
         requester_name=data.requester_name[:50], requester_phone=data.requester_phone,
         anonymous=data.anonymous, complained_text=data.complained_text[:200], attachments=data.photos,
-        number_after_commit=True,
+        received_at=received_at, tracking_code=tracking_code, number_after_commit=True,
     )
     submission = IntakeSubmission(case=case, channel=channel, client=client, media_url=data.media_url,
                                   email=data.email, device_id=data.device_id[:100],
                                   account_id=data.account_id[:100], attributes=data.attributes)
+    if token:
+        submission.token = token
     submission.full_clean(exclude=["case", "client"], validate_unique=False)  # the token is random (96 bits)
     submission.save()
+    if answer is None:
+        return case, None
     case.number = PENDING_NUMBER  # only while the answer is built; never saved
     try:
         response = answer(case, submission)
@@ -376,5 +387,5 @@ def contact_record_open_case(*, actor, record_pk: int) -> str:
         raise ValidationError(f"暂时不能转为事项：{exc.messages[0]}") from None
 
 
-__all__ = ["IntakeInput", "IntakeResult", "case_merge", "contact_record_open_case", "intake_submit",
+__all__ = ["IntakeInput", "IntakeResult", "case_merge", "contact_record_open_case", "intake_register", "intake_submit",
            "resident_feedback_record", "unclassified_category", "validate_attributes"]

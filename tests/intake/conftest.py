@@ -103,3 +103,15 @@ def resident_post(client, iw, **fields):
             "website": ""}
     data.update(fields)
     return client.post("/r/", data), data
+
+
+@pytest.fixture
+def with_broker(settings, monkeypatch):
+    """As in production: an Open311 request only queues its registration (the queued calls are
+    counted here instead of sent to a broker; the tests run the worker themselves)."""
+    from gongzhi.intake import receipts
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(receipts.register_received_task, "delay", lambda *a, **k: queued.append(a))
+    return queued

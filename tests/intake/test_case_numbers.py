@@ -138,7 +138,8 @@ def test_a_replay_of_an_unnumbered_submission_gets_the_number(iw):
     with transaction.atomic():  # first attempt: committed with its key, but its process died before numbering
         claim = claim_key(scope="web", key="replay-after-death",
                           fingerprint=fingerprint({"channel": Channel.WEB, **data.fingerprint_data()}))
-        case, response = services._register(actor=actor, channel=Channel.WEB, data=data, client=None, answer=answer)
+        case, response = services.intake_register(actor=actor, channel=Channel.WEB, data=data, client=None,
+                                                  answer=answer)
         claim.store(case=case, response=response)
     assert Case.objects.get().number is None
     assert response == {"number": PENDING_NUMBER}

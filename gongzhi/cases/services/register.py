@@ -50,7 +50,7 @@ def _case_register(
     requester_phone: str = "", anonymous: bool = False, is_dispute: bool | None = None,
     complained_department: Department | None = None, complained_person: Person | None = None,
     complained_text: str = "", received_at: dt.datetime | None = None, attachments: Iterable = (),
-    number_after_commit: bool = False,
+    number_after_commit: bool = False, tracking_code: str = "",
 ) -> Case:
     """Enter a new case into its ledger (the ledger follows the category).
 
@@ -59,6 +59,7 @@ def _case_register(
     ``number_after_commit`` the case commits without one (``case.number`` is None, texts carry
     ``PENDING_NUMBER``) and the caller calls ``numbering.number_pending(case_id=case.pk)`` once
     its transaction has committed — the intake channels do, so registrations never queue.
+    ``tracking_code``: the code a channel already gave the resident (Open311 receipts).
     """
     require_perm(actor, "cases.add_case")
     now = _now()
@@ -95,6 +96,8 @@ def _case_register(
         status=S.PENDING_INSTRUCTION if needs_instruction(category, level) else S.REGISTERED,
         current_level=level, received_at=received_at, natural_days=category.is_petition,
     )
+    if tracking_code:
+        case.tracking_code = tracking_code
     case.copy_territory_from(region)
     case.acceptance_due_at = limit_for(category, Limit.ACCEPTANCE).due(received_at)
     # The related rows were read from the database just now (or checked above) and the foreign

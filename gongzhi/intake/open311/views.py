@@ -22,22 +22,20 @@ import json
 import re
 from decimal import Decimal
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.cases.choices import CaseStatus, Ledger
 from gongzhi.cases.models import Case, CaseCategory
-from gongzhi.registry.models import Grid, Region, RegionLevel
+from gongzhi.registry.models import Region, RegionLevel
 
-from .. import conf, ratelimit, selectors
-from ..channel import intake_actor
+from .. import conf, ratelimit, receipts, reference, selectors
 from ..forms import clean_email, clean_phone, clean_point
 from ..idempotency import KeyInvalid, KeyReused, validate_key
-from ..models import CaseMerge, IntakeClient, IntakeSubmission, ServiceAttribute
+from ..models import CaseMerge, IntakeClient, IntakeSubmission, ReceivedSubmission, ServiceAttribute
 from ..parsing import field_errors
 from ..text import clean, mask_personal, summary
 from ..web import BAD_BODY, content_length
@@ -281,11 +279,15 @@ def request_detail(request, fmt, request_id):
 @_guard
 def token_detail(request, fmt, token):
     _limited(request, "open311_get")
-    submission = IntakeSubmission.objects.filter(token=clean(token)).select_related("case").first()
-    if submission is None:
+    token = clean(token)
+    submission = IntakeSubmission.objects.filter(token=token).select_related("case").first()
+    if submission is not None:
+        return respond([{"service_request_id": submission.case.number, "token": submission.token}], fmt,
+                       "service_requests", cors=True)
+    # received, not registered yet: the spec's answer is the token without an id (ask again)
+    if not ReceivedSubmission.objects.filter(token=token).exclude(state=ReceivedSubmission.State.REGISTERED).exists():
         raise Open311Error(404, "token 不存在 (token not found)")
-    return respond([{"service_request_id": submission.case.number, "token": submission.token}], fmt,
-                   "service_requests", cors=True)
+    return respond([{"service_request_id": None, "token": token}], fmt, "service_requests", cors=True)
 
 
 @csrf_exempt
@@ -352,10 +354,10 @@ def _client(request, data) -> IntakeClient | None:
     return client
 
 
-def _locate(county: Region, data) -> tuple[Region, Grid | None, Decimal | None, Decimal | None, str]:
+def _locate(county: reference.CountyRef, data) -> tuple[int, int | None, Decimal | None, Decimal | None, str]:
     """address_id (region or grid code) → address_string (a village or community named in it)
-    → lat/long only: the county itself, for the dispatcher to place. Returns (region, grid, lat,
-    long, address text)."""
+    → lat/long only: the county itself, for the dispatcher to place. Returns (region id, grid id,
+    lat, long, address text); read from the county's place codes in memory (``reference``)."""
     try:
         lat, lon = clean_point(_param(None, "lat", data), _param(None, "long", data))
     except ValidationError:
@@ -363,40 +365,22 @@ def _locate(county: Region, data) -> tuple[Region, Grid | None, Decimal | None, 
     address_id = _param(None, "address_id", data)
     address = _param(None, "address_string", data)[:200]
     if address_id:
-        # A grid of that code wins over a region of that code; asked as one query for the usual
-        # case (a village or group code), a second only when it is a grid's.
-        grids = Grid.objects.filter(code=address_id[:32], county_id=county.pk)
-        region = (Region.objects.filter(code=address_id[:15], county_id=county.pk, level__gte=RegionLevel.TOWN)
-                  .exclude(Exists(grids)).first())
-        if region is not None:
-            return region, None, lat, lon, address
-        grid = grids.select_related("region").first()
-        if grid is None:
+        place = reference.county_data(county.id).places.get(address_id[:32])
+        if place is None:
             raise Open311Error(400, f"address_id 不存在 (address_id not found): {address_id[:40]}")
-        return grid.region, grid, lat, lon, address
+        return place.region_id, place.grid_id, lat, lon, address
     if address:
-        region = match_place(county, address)
-        return region or county, None, lat, lon, address
+        return reference.match_village(county.id, address) or county.id, None, lat, lon, address
     if lat is not None:
-        return county, None, lat, lon, ""
+        return county.id, None, lat, lon, ""
     raise Open311Error(400, "需要地点：lat/long、address_string 或 address_id "
                             "(location required: lat/long, address_string or address_id)")
 
 
 def match_place(county: Region, text: str) -> Region | None:
-    """The village/community named in ``text`` (the longest name wins; a town named in the text
-    settles a name used in two towns)."""
-    places = list(Region.objects.filter(county_id=county.pk, level=RegionLevel.VILLAGE).select_related("parent")
-                  .only("id", "name", "county_id", "town_id", "village_id", "level", "parent__name"))
-    hits = [p for p in places if p.name and p.name in text]
-    if not hits:
-        return None
-    best = max(len(p.name) for p in hits)
-    hits = [p for p in hits if len(p.name) == best]
-    if len(hits) > 1:
-        narrowed = [p for p in hits if p.parent_id and p.parent.name in text]
-        hits = narrowed or hits
-    return hits[0] if len(hits) == 1 else None
+    """The village/community named in ``text`` (see ``reference.match_village``)."""
+    found = reference.match_village(county.pk, text)
+    return Region.objects.get(pk=found) if found else None
 
 
 def _name(data) -> str:
@@ -415,7 +399,26 @@ def requests_view(request, fmt):
     return _file(request, fmt)
 
 
+def _county(request, data, client: IntakeClient | None) -> reference.CountyRef:
+    """The jurisdiction of a submission, from memory (``reference``)."""
+    code = _param(request, "jurisdiction_id", data)
+    if code:
+        county = reference.county_by_code(code[:15])
+        if county is None:
+            raise Open311Error(404, f"jurisdiction_id 不存在 (jurisdiction_id not found): {code[:20]}")
+    else:  # an api_key bound to a county need not repeat it
+        county = next((c for c in reference.counties().values() if client is not None and c.id == client.county_id),
+                      None) or reference.single_county()
+    if county is None:
+        raise Open311Error(400, "请提供 jurisdiction_id（县级区划代码）(jurisdiction_id required)")
+    if client is not None and client.county_id and client.county_id != county.id:
+        raise Open311Error(403, "此 api_key 不能向该辖区提交 (api_key not valid for this jurisdiction)")
+    return county
+
+
 def _file(request, fmt):
+    """File a request: validated here, acknowledged with one INSERT, registered by the worker
+    (``receipts``). Bad input is answered now, never accepted and dropped later."""
     data, answers = _body(request)
     client = _client(request, data)
     if client is not None:
@@ -426,19 +429,15 @@ def _file(request, fmt):
         key = validate_key(request.headers.get("Idempotency-Key"))
     except KeyInvalid:
         raise Open311Error(400, "Idempotency-Key 应为8到128个字母、数字或 -_:. (invalid Idempotency-Key)") from None
-    county = _jurisdiction(request, data, default=client.county if client is not None else None)
-    if client is not None and client.county_id and client.county_id != county.pk:
-        raise Open311Error(403, "此 api_key 不能向该辖区提交 (api_key not valid for this jurisdiction)")
+    county = _county(request, data, client)
     code = _param(None, "service_code", data)
     if not code:
         raise Open311Error(400, "需要 service_code (service_code was not provided)")
-    # whether it has extra questions comes with it: most have none, and then no second query
-    category = _catalogue(county).filter(code=code[:63]).annotate(
-        has_questions=Exists(ServiceAttribute.objects.filter(category=OuterRef("pk")))).first()
+    category = reference.county_data(county.id).categories.get(code[:63])
     if category is None:
         raise Open311Error(404, f"service_code 不存在 (service_code not found): {code[:40]}")
     errors = []
-    region, grid, lat, lon, address = _locate(county, data)
+    region_id, grid_id, lat, lon, address = _locate(county, data)
     description = clean(data.get("description", ""), multiline=True)
     if len(description) > conf.max_description():
         errors.append(f"description 最多{conf.max_description()}字 (description too long)")
@@ -461,7 +460,7 @@ def _file(request, fmt):
         email = ""
         errors.append("email 不正确 (email invalid)")
     try:
-        attributes = services_.validate_attributes(category, answers) if (
+        attributes = services_.validate_attributes(CaseCategory(pk=category.id), answers) if (
             answers or category.has_questions) else {}
     except ValidationError as exc:
         attributes = {}
@@ -469,31 +468,30 @@ def _file(request, fmt):
     if errors:
         raise Open311Error(400, *errors)
     account_id = _param(None, "account_id", data)[:100]
-    intake = services_.IntakeInput(
-        description=description or f"（未填写说明）{category.name}", title=summary(description) if description else
-        category.name, category=category, region=region, grid=grid, address=address, latitude=lat, longitude=lon,
-        requester_name=_name(data), requester_phone=phone, email=email, media_url=media_url,
-        device_id=_param(None, "device_id", data)[:100], account_id=account_id, attributes=attributes)
-
-    def answer(case, submission):
-        due = timezone.localtime(case.acceptance_due_at).strftime("%Y-%m-%d %H:%M") if case.acceptance_due_at else ""
-        notice = f"已收到。查询码 {case.tracking_code}（群众可凭此在 /r/t/ 查看进展、评价）" + (
-            f"；将于 {due} 前受理" if due else "")
-        return {"body": [{"service_request_id": case.number, "token": submission.token, "service_notice": notice,
-                          "account_id": account_id or None}]}
-
+    payload = {
+        "county": county.id, "category": category.id, "region": region_id, "grid": grid_id,
+        "description": description or f"（未填写说明）{category.name}",
+        "title": summary(description) if description else category.name, "address": address,
+        "lat": str(lat) if lat is not None else None, "long": str(lon) if lon is not None else None,
+        "requester_name": _name(data)[:50], "phone": phone, "email": email, "media_url": media_url,
+        "device_id": _param(None, "device_id", data)[:100], "account_id": account_id, "attributes": attributes}
     try:
-        result = services_.intake_submit(
-            actor=intake_actor(territory=intake.region), channel=client.channel if client else "open311", data=intake,
-            scope=f"open311:{client.pk if client else 'anon'}", key=key, client=client, answer=answer)
+        receipt = receipts.receive(scope=f"open311:{client.pk if client else 'anon'}", key=key,
+                                   channel=client.channel if client else "open311",
+                                   client_id=client.pk if client else None, payload=payload)
     except KeyReused:
         raise Open311Error(422, "Idempotency-Key 已用于另一个不同的请求 (Idempotency-Key reused with a different "
                                 "request)") from None
-    except ValidationError as exc:
-        raise Open311Error(400, *[f"{'request' if k == NON_FIELD_ERRORS else k}: {'；'.join(v)}"
-                                  for k, v in field_errors(exc).items()]) from None
-    response = respond(result.response["body"], fmt, "service_requests", status=201)
-    if result.replayed:
+    if not receipt.replayed:
+        receipts.kick()
+    # The answer is the receipt, the same on every retry (GeoReport v2: a token when the id is
+    # not known yet); ``GET tokens/{token}`` gives the case number once it is registered.
+    answer = {"token": receipt.token,
+              "service_notice": f"已收到。查询码 {receipt.tracking_code}（群众可凭此在 /r/t/ 查看进展、评价）；"
+                                f"受理编号可凭 token 查询 (case number: GET tokens/{{token}})",
+              "account_id": account_id or None}
+    response = respond([answer], fmt, "service_requests", status=201)
+    if receipt.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
 
