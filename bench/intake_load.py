@@ -3,7 +3,9 @@
 
 1. Creates a PostgreSQL database, migrates it, generates a small county (``gongzhi generate``)
    and a backlog of open cases (so the deadline sweep has real work).
-2. Starts gunicorn (the production server: gthread workers) on 127.0.0.1.
+2. Starts gunicorn (the production server: gthread workers) on 127.0.0.1 and, as in production, a
+   Celery worker on Redis (``--broker``; niced, ``--worker-concurrency`` processes) that
+   registers the Open311 receipts the requests write.
 3. For each client level of ``--clients`` (16 and 50): the framework's ceiling — client threads
    GET ``/r/ping`` for ``--duration`` seconds — then intake: the same number of client threads
    POST Open311 ``requests.json`` with an ``Idempotency-Key`` each, for ``--duration`` seconds,
@@ -11,8 +13,10 @@
    submissions is sent again with the same key (retry), some twice at the same moment (racing
    duplicates), some with a client timeout so short the answer is lost and the client retries.
    ``pg_stat_activity`` is sampled twice a second (wait events); ``--py-spy`` samples the
-   workers. Afterwards every acknowledged submission of every level is checked in the database:
-   present exactly once, under the key it was sent with, with the number the client was told.
+   workers. Afterwards the run waits until the worker has registered every receipt (the drain
+   time is reported) and checks every acknowledged submission in the database: its receipt
+   present exactly once under the key it was sent with and the token the client was told,
+   registered as exactly one numbered case with the receipt's tracking code and token.
 4. The peer row: django-helpdesk (``bench/helpdesk_peer/``, its own virtualenv ``.venv-helpdesk``)
    under the same gunicorn settings and client levels: its own trivial view, then tickets through
    its public submission form; every ticket answered 302 must be in its database.
@@ -151,7 +155,7 @@ class Intake:
         self.port, self.info = port, info
         self.retry_rate, self.race_rate, self.timeout_rate = retry_rate, race_rate, timeout_rate
         self.lock = threading.Lock()
-        self.acked: dict[str, str] = {}  # key → service_request_id the client was told
+        self.acked: dict[str, str] = {}  # key → the receipt's token the client was told
         self.latencies: list[float] = []
         self.stats = {"submitted": 0, "retries": 0, "races": 0, "lost_answers": 0, "replayed": 0, "errors": 0,
                       "mismatched_replays": 0, "rate_limited": 0}
@@ -179,11 +183,11 @@ class Intake:
                 if status == 429:
                     self.stats["rate_limited"] += 1
             return None
-        number = json.loads(data)[0]["service_request_id"]
+        token = json.loads(data)[0]["token"]  # the receipt (the case number comes from tokens/ later)
         with self.lock:
-            if key in self.acked and self.acked[key] != number:
+            if key in self.acked and self.acked[key] != token:
                 self.stats["mismatched_replays"] += 1
-            self.acked.setdefault(key, number)
+            self.acked.setdefault(key, token)
             if headers.get("Idempotent-Replayed") == "true":
                 self.stats["replayed"] += 1
         return data
@@ -287,14 +291,35 @@ class LockSampler(threading.Thread):
                                              sorted(self.events.items(), key=lambda kv: -kv[1])[:8]}}
 
 
+def wait_for_registration(url: str, timeout: float) -> dict:
+    """Wait until the worker has registered every receipt; how long that took after the load."""
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        first = conn.execute("SELECT count(*) FROM intake_receivedsubmission WHERE state = 'received'").fetchone()[0]
+        left = first
+        while left and time.perf_counter() - started < timeout:
+            time.sleep(1)
+            left = conn.execute("SELECT count(*) FROM intake_receivedsubmission WHERE state = 'received'").fetchone()[0]
+        span = conn.execute("SELECT count(*), extract(epoch FROM max(registered_at) - min(registered_at)) "
+                            "FROM intake_receivedsubmission WHERE state = 'registered'").fetchone()
+    seconds = time.perf_counter() - started
+    return {"waiting_after_load": first, "left": left, "drain_seconds": round(seconds, 1),
+            "registered": span[0], "registered_per_second_overall": round(span[0] / float(span[1]), 1)
+            if span[1] else None}
+
+
 def verify(url: str, acked: dict[str, str], since: dt.datetime) -> dict:
-    """Every acknowledged submission is in the database exactly once, as the client was told."""
+    """Every acknowledged submission is in the database exactly once, as the client was told:
+    its receipt under the key it was sent with, with the token it was given, registered as one
+    case that carries the receipt's tracking code and token, numbered, with its first step."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT k.key, c.number FROM intake_idempotencykey k LEFT JOIN cases_case c ON c.id = k.case_id "
-            "WHERE k.scope = 'open311:anon' AND k.key LIKE 'bench-%%'").fetchall()
-        stored = dict(rows)
-        numbers = [n for _, n in rows]
+            "SELECT r.key, r.token, r.state, c.number, c.tracking_code = r.tracking_code, s.token = r.token "
+            "FROM intake_receivedsubmission r LEFT JOIN cases_case c ON c.id = r.case_id "
+            "LEFT JOIN intake_intakesubmission s ON s.case_id = c.id "
+            "WHERE r.scope = 'open311:anon' AND r.key LIKE 'bench-%%'").fetchall()
+        stored = {r[0]: r for r in rows}
+        numbers = [r[3] for r in rows if r[3]]
         cases = conn.execute(
             "SELECT count(*), count(DISTINCT c.number) FROM cases_case c JOIN intake_intakesubmission s "
             "ON s.case_id = c.id WHERE c.channel = 'open311' AND c.received_at >= %s", [since]).fetchone()
@@ -302,12 +327,16 @@ def verify(url: str, acked: dict[str, str], since: dt.datetime) -> dict:
             "SELECT count(*) FROM cases_caseevent e JOIN intake_intakesubmission s ON s.case_id = e.case_id "
             "WHERE e.kind = 'register' AND s.created_at >= %s", [since]).fetchone()[0]
     missing = [k for k in acked if k not in stored]
-    wrong = [k for k, n in acked.items() if k in stored and stored[k] != n]
-    return {"acknowledged": len(acked), "keys_in_db": len(stored), "cases_in_db": cases[0],
+    wrong = [k for k, token in acked.items() if k in stored and stored[k][1] != token]
+    unregistered = [k for k in acked if k in stored and (stored[k][2] != "registered" or not stored[k][3])]
+    mismatched = [k for k in acked if k in stored and stored[k][3] and not (stored[k][4] and stored[k][5])]
+    return {"acknowledged": len(acked), "receipts_in_db": len(stored), "cases_in_db": cases[0],
             "distinct_numbers": cases[1], "register_events": events, "missing": len(missing),
-            "wrong_number": len(wrong), "unacknowledged_in_db": len(set(stored) - set(acked)),
+            "wrong_token": len(wrong), "not_registered": len(unregistered), "case_differs_from_receipt": len(mismatched),
+            "unacknowledged_in_db": len(set(stored) - set(acked)),
             "duplicate_cases": len(numbers) - len(set(numbers)),
-            "ok": not missing and not wrong and cases[0] == len(acked) == cases[1] == events}
+            "ok": not missing and not wrong and not unregistered and not mismatched
+            and cases[0] == len(acked) == cases[1] == events}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,6 +537,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60, help="seconds per HTTP phase")
     parser.add_argument("--clients", default="16,50", help="client threads, one level after the other (16,50)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--broker", default=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/7"),
+                        help="the Celery broker the receipts are queued on (a Redis database of its own)")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--worker-nice", type=int, default=10, help="nice level of the Celery worker")
+    parser.add_argument("--drain-timeout", type=float, default=1800, help="seconds to wait for registration")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--backlog", type=int, default=20_000, help="open cases before the HTTP phases")
     parser.add_argument("--cases", type=int, default=1_000_000, help="cases for the sweep and statistics (0: skip)")
@@ -532,8 +566,10 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_DEBUG": "0",
            "GONGZHI_INTAKE_RATE_LIMITS_ENABLED": "0", "GONGZHI_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
            "GONGZHI_SMS_BACKEND": "gongzhi.cases.notifications.LocmemSMSBackend", "PYTHONUNBUFFERED": "1"}
-    env.pop("CELERY_BROKER_URL", None)  # in-process tasks, as in the demo
-    server = None
+    # As in production: the request path queues the registration on Redis, a Celery worker
+    # (niced: it takes what the web server leaves) registers the receipts.
+    env["CELERY_BROKER_URL"] = args.broker
+    server = worker = None
     result: dict = {"date": dt.date.today().isoformat(), "machine": {**machine(), "postgresql": pg_version},
                     "command": " ".join(["bench/intake_load.py", *sys.argv[1:]]), "settings": vars(args) | {
                         "server": "(redacted)"}, "levels": []}
@@ -549,6 +585,14 @@ def main() -> int:
             log(f"backlog of {args.backlog:,} open cases")
             result["backlog"] = run_task(env, "load", "--cases", str(args.backlog), "--open")
         info = run_task(env, "info")
+        subprocess.run([PY, "-m", "celery", "-A", "gongzhi", "purge", "-f"], env=env, cwd=ROOT, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log(f"celery worker: {args.worker_concurrency} processes, nice {args.worker_nice}")
+        worker_log = open(logdir / "intake_celery_worker.log", "w")
+        worker = subprocess.Popen(
+            ["nice", "-n", str(args.worker_nice), PY, "-m", "celery", "-A", "gongzhi", "worker", "--loglevel",
+             "WARNING", "--concurrency", str(args.worker_concurrency), "--without-heartbeat", "--without-gossip",
+             "--without-mingle"], env=env, cwd=ROOT, stdout=worker_log, stderr=worker_log, start_new_session=True)
         port = free_port()
         log(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers × {args.threads} threads")
         server_log = open(logdir / "intake_gunicorn.log", "w")
@@ -581,6 +625,9 @@ def main() -> int:
                 row["ratio_without_sweep"] = round(alone["per_second"] / ping["per_second"], 4)
                 log(f"  {alone}")
             result["levels"].append(row)
+        log("waiting for the worker to register every receipt")
+        result["registration"] = wait_for_registration(url, timeout=args.drain_timeout)
+        log(f"  {result['registration']}")
         result["verify"] = verify(url, acked, since)
         log(f"  verify: {result['verify']}")
         os.killpg(server.pid, signal.SIGTERM)
@@ -606,12 +653,13 @@ def main() -> int:
                 result["database_size"] = conn.execute(
                     "SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
     finally:
-        if server is not None:
-            try:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+        for process in (server, worker):
+            if process is not None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                    process.wait(timeout=30)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    pass
         if not args.keep:
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
@@ -647,6 +695,7 @@ def main() -> int:
         print(f"\n{row['clients']} clients: retries {i['retries']}, races {i['races']}, lost answers "
               f"{i['lost_answers']}, replays {i['replayed']}, mismatched {i['mismatched_replays']}, errors "
               f"{i['errors']}; database: {i['locks']}")
+    print(f"\nregistration by the worker: {result['registration']}")
     print(f"\nverify: {'OK' if v['ok'] else 'FAILED'} {v}")
     if "peer" in result:
         print(f"peer verify: {result['peer']['verify']}")
