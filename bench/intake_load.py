@@ -352,6 +352,8 @@ PEER_VENV = ROOT / ".venv-helpdesk"
 def peer_python() -> Path:
     """The peer's own virtualenv (django-helpdesk is never a dependency of Gongzhi)."""
     python = PEER_VENV / "bin" / "python"
+    if PEER_VENV.is_symlink() and not PEER_VENV.exists():  # left pointing at a removed checkout
+        PEER_VENV.unlink()
     if not python.exists():
         log(f"creating {PEER_VENV.name} for django-helpdesk")
         subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(PEER_VENV)], check=True)
@@ -541,6 +543,8 @@ def main() -> int:
                         help="the Celery broker the receipts are queued on (a Redis database of its own)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--worker-nice", type=int, default=10, help="nice level of the Celery worker")
+    parser.add_argument("--register-after-load", action="store_true",
+                        help="start the worker only after the load (a burst absorbed by the queue)")
     parser.add_argument("--drain-timeout", type=float, default=1800, help="seconds to wait for registration")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--backlog", type=int, default=20_000, help="open cases before the HTTP phases")
@@ -587,12 +591,17 @@ def main() -> int:
         info = run_task(env, "info")
         subprocess.run([PY, "-m", "celery", "-A", "gongzhi", "purge", "-f"], env=env, cwd=ROOT, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        log(f"celery worker: {args.worker_concurrency} processes, nice {args.worker_nice}")
-        worker_log = open(logdir / "intake_celery_worker.log", "w")
-        worker = subprocess.Popen(
-            ["nice", "-n", str(args.worker_nice), PY, "-m", "celery", "-A", "gongzhi", "worker", "--loglevel",
-             "WARNING", "--concurrency", str(args.worker_concurrency), "--without-heartbeat", "--without-gossip",
-             "--without-mingle"], env=env, cwd=ROOT, stdout=worker_log, stderr=worker_log, start_new_session=True)
+
+        def start_worker():
+            log(f"celery worker: {args.worker_concurrency} processes, nice {args.worker_nice}")
+            worker_log = open(logdir / "intake_celery_worker.log", "a")
+            return subprocess.Popen(
+                ["nice", "-n", str(args.worker_nice), PY, "-m", "celery", "-A", "gongzhi", "worker", "--loglevel",
+                 "WARNING", "--concurrency", str(args.worker_concurrency), "--without-heartbeat", "--without-gossip",
+                 "--without-mingle"], env=env, cwd=ROOT, stdout=worker_log, stderr=worker_log, start_new_session=True)
+
+        if not args.register_after_load:
+            worker = start_worker()
         port = free_port()
         log(f"gunicorn on 127.0.0.1:{port}: {args.workers} workers × {args.threads} threads")
         server_log = open(logdir / "intake_gunicorn.log", "w")
@@ -625,6 +634,8 @@ def main() -> int:
                 row["ratio_without_sweep"] = round(alone["per_second"] / ping["per_second"], 4)
                 log(f"  {alone}")
             result["levels"].append(row)
+        if args.register_after_load:
+            worker = start_worker()
         log("waiting for the worker to register every receipt")
         result["registration"] = wait_for_registration(url, timeout=args.drain_timeout)
         log(f"  {result['registration']}")
