@@ -86,7 +86,8 @@ PATHS = {
                  "requestBody": {"required": True, "content": {
                      "application/x-www-form-urlencoded": {"schema": REQUEST_BODY},
                      "application/json": {"schema": REQUEST_BODY}}},
-                 "responses": _responses("the new request's token or id", 400, 403, 404, 413, 415, 429)},
+                 "responses": _responses("the receipt: token, and the tracking code in service_notice "
+                                         "(the id: GET tokens/{token})", 400, 403, 404, 413, 415, 429)},
     },
     f"{BASE}/requests/{{service_request_id}}.{{format}}": _get(
         "Service request", [_path("service_request_id", "case number", maxLength=40), JURISDICTION], 404),
