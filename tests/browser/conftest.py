@@ -78,9 +78,11 @@ def csp_violations(driver) -> list[str]:
 
 @pytest.fixture
 def wait(browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, WAIT_SECONDS)
+    # htmx may swap an element between finding it and reading it: look again, as a person would
+    return WebDriverWait(browser, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,))
 
 
 @pytest.fixture

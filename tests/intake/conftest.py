@@ -112,6 +112,7 @@ def with_broker(settings, monkeypatch):
     from gongzhi.intake import receipts
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(receipts, "KICK_SECONDS", 0)  # every receipt asks (test_receipts checks the limit)
     queued = []
     monkeypatch.setattr(receipts.register_received_task, "delay", lambda *a, **k: queued.append(a))
     return queued

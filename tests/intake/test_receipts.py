@@ -130,3 +130,13 @@ def test_without_a_broker_the_demo_registers_at_once(client, iw):
     case = Case.objects.get()
     assert case.number and case.intake_submission.token == answer["token"]
     assert ReceivedSubmission.objects.get().state == State.REGISTERED
+
+
+@pytest.mark.django_db
+def test_a_process_asks_the_worker_at_most_once_per_window(client, iw, with_broker, monkeypatch):
+    monkeypatch.setattr(receipts, "KICK_SECONDS", 60)
+    monkeypatch.setattr(receipts, "_last_kick", [0.0])
+    for i in range(3):
+        assert _post(client, description=f"第{i}件").status_code == 201
+    assert len(with_broker) == 1 and ReceivedSubmission.objects.count() == 3
+    assert receipts.register_received() == 3  # the one task takes every receipt waiting
