@@ -201,7 +201,7 @@ class ReceivedSubmission(models.Model):
     client = models.ForeignKey(IntakeClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     token = models.CharField(max_length=32, unique=True)
     tracking_code = models.CharField(max_length=16, unique=True)
-    payload = models.JSONField(help_text="the validated request (ids, cleaned text); see receipts.Payload")
+    payload = models.JSONField(help_text="the validated request (ids, cleaned text); see receipts.PAYLOAD_FIELDS")
     received_at = models.DateTimeField()
     state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED)
     attempts = models.PositiveSmallIntegerField(default=0)

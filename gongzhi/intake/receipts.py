@@ -12,8 +12,8 @@ path now does only what the client must be told:
    ``Idempotency-Key`` (or a racing twin, which waits on the unique index) gets the same answer;
    the same key with another request is refused (``KeyReused``).
 2. ``kick`` — asks the worker to register (Celery on the broker in production; in the demo and
-   the tests, without a broker, the task runs in-process before the answer is built, so the
-   answer carries the case number as before).
+   the tests, without a broker, registration runs in-process before the answer is sent, so the
+   case exists when the client asks ``tokens/``).
 3. ``register_received`` — the worker: claims receipts one at a time (``FOR UPDATE SKIP
    LOCKED``, so any number of workers share the queue and none registers a receipt twice) and
    registers each through ``services.intake_register`` — the same path as every other channel
@@ -48,7 +48,7 @@ from gongzhi.registry.models import Grid, Region
 
 from .channel import intake_actor
 from .idempotency import KeyReused, fingerprint
-from .models import IntakeClient, ReceivedSubmission, new_token
+from .models import ReceivedSubmission, new_token
 
 logger = logging.getLogger(__name__)
 State = ReceivedSubmission.State
@@ -62,7 +62,6 @@ class Receipt:
     token: str
     tracking_code: str
     received_at: dt.datetime
-    number: str | None = None
     replayed: bool = False
 
 
@@ -97,11 +96,10 @@ def receive(*, scope: str, key: str | None, channel: str, client_id: int | None,
             inserted = False
     if inserted:
         return Receipt(token=token, tracking_code=code, received_at=now)
-    row = ReceivedSubmission.objects.select_related("case").get(scope=scope, key=key)
+    row = ReceivedSubmission.objects.get(scope=scope, key=key)
     if row.fingerprint != digest:
         raise KeyReused(row)
-    return Receipt(token=row.token, tracking_code=row.tracking_code, received_at=row.received_at,
-                   number=row.case.number if row.case_id else None, replayed=True)
+    return Receipt(token=row.token, tracking_code=row.tracking_code, received_at=row.received_at, replayed=True)
 
 
 KICK_SECONDS = 0.2  # a process asks the worker at most this often (a publish costs ~1 ms of a request)
@@ -109,9 +107,8 @@ LINGER_SECONDS = 0.5  # the worker looks once more this long after the queue ran
 _last_kick = [0.0]
 
 
-def kick() -> bool:
-    """Ask for the receipts to be registered; True when that happened in this process, just now
-    (no broker: the demo and the tests), so the caller may read the case number.
+def kick() -> None:
+    """Ask for the receipts to be registered (no broker — the demo and the tests: right here).
 
     With a broker a process publishes at most once per ``KICK_SECONDS``: a receipt written in
     that window is picked up by the task the last publish started, which keeps claiming until
@@ -120,21 +117,15 @@ def kick() -> bool:
     """
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         register_received()
-        return True
+        return
     now = time.monotonic()
     if now - _last_kick[0] < KICK_SECONDS:
-        return False
+        return
     _last_kick[0] = now
     try:
         register_received_task.delay()
     except Exception:  # the broker is down: the beat task (or the next kick) registers it
         logger.exception("could not queue the registration of received submissions")
-    return False
-
-
-def number_of(token: str) -> str | None:
-    return (ReceivedSubmission.objects.filter(token=token, case__isnull=False)
-            .values_list("case__number", flat=True).first())
 
 
 def register_received(*, limit: int | None = None) -> int:
@@ -154,7 +145,7 @@ def _register_next(tried: list[int]) -> int | None:
     """One receipt in one transaction: its case id, 0 when it could not be registered this time
     (it is not tried again in this pass), None when nothing is waiting."""
     with transaction.atomic():
-        row = (ReceivedSubmission.objects.select_for_update(skip_locked=True)
+        row = (ReceivedSubmission.objects.select_related("client").select_for_update(skip_locked=True, of=("self",))
                .filter(state=State.RECEIVED).exclude(pk__in=tried).order_by("id").first())
         if row is None:
             return None
@@ -207,9 +198,8 @@ def _register(row: ReceivedSubmission, *, strict: bool, refused: list[str] | Non
         longitude=Decimal(p["long"]) if p.get("long") else None, requester_name=p["requester_name"],
         requester_phone=p["phone"], email=p["email"], media_url=p["media_url"], device_id=p["device_id"],
         account_id=p["account_id"], attributes=p["attributes"] if strict else {})
-    client = IntakeClient.objects.filter(pk=row.client_id).first() if row.client_id else None
     case, _answer = services.intake_register(
-        actor=intake_actor(territory=data.region), channel=row.channel, data=data, client=client,
+        actor=intake_actor(territory=data.region), channel=row.channel, data=data, client=row.client,
         received_at=row.received_at, tracking_code=row.tracking_code, token=row.token)
     return case
 
@@ -228,5 +218,5 @@ def purge_registered(*, days: int) -> int:
     return deleted
 
 
-__all__ = ["Receipt", "kick", "number_of", "purge_registered", "receive", "register_received",
+__all__ = ["Receipt", "kick", "purge_registered", "receive", "register_received",
            "register_received_task"]

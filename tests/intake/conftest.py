@@ -116,3 +116,30 @@ def with_broker(settings, monkeypatch):
     queued = []
     monkeypatch.setattr(receipts.register_received_task, "delay", lambda *a, **k: queued.append(a))
     return queued
+
+
+def race(n: int, work):
+    """Run ``work(i)`` in ``n`` threads released at the same moment (each with its own database
+    connection); returns (results by i, exceptions)."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results, errors

@@ -1,12 +1,11 @@
 """Idempotent submission under races: threads on PostgreSQL, over the service and over HTTP."""
 from __future__ import annotations
 
-import threading
 import urllib.parse
 import urllib.request
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from gongzhi.cases.choices import Channel
 from gongzhi.cases.models import Case, CaseEvent
@@ -15,32 +14,13 @@ from gongzhi.intake.channel import intake_actor
 from gongzhi.intake.idempotency import KeyReused
 from gongzhi.intake.models import IdempotencyKey, IntakeSubmission
 
+from .conftest import race as _race
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _input(iw, text="村口路灯坏了"):
     return services.IntakeInput(description=text, region=iw.regions["A1"])
-
-
-def _race(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs a real concurrent database")

@@ -6,15 +6,16 @@ doubled, that a retry is answered byte for byte as the first time, and that a re
 database no longer accepts as sent is still registered, for the dispatcher."""
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from gongzhi.cases.models import Case, CaseCategory
 from gongzhi.intake import receipts
 from gongzhi.intake.models import ReceivedSubmission
+
+from .conftest import race
 
 BASE = "/open311/v2"
 State = ReceivedSubmission.State
@@ -100,21 +101,7 @@ def test_the_xml_answer_is_the_same_receipt(client, iw, with_broker):
 def test_concurrent_workers_register_every_receipt_exactly_once(client, iw, with_broker, settings):
     settings.GONGZHI_INTAKE_RATE_LIMITS_ENABLED = False  # forty submissions from one address
     tokens = [_post(client, key=f"many-{i:05d}", description=f"第{i}件").json()[0]["token"] for i in range(40)]
-    done, errors = [], []
-
-    def work():
-        try:
-            done.append(receipts.register_received())
-        except Exception as exc:  # noqa: BLE001 — reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    done, errors = race(4, lambda i: receipts.register_received())
     assert not errors, errors
     assert sum(done) == 40 and Case.objects.count() == 40
     rows = ReceivedSubmission.objects.filter(token__in=tokens)

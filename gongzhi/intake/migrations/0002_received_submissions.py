@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('channel', models.CharField(choices=[('hotline', '热线电话'), ('mini_program', '小程序'), ('wechat', '微信公众号'), ('app', 'App'), ('grid_patrol', '网格巡查'), ('window', '窗口来访'), ('web', '网页'), ('three_line', '三线联系'), ('open311', 'Open311 接口')], max_length=16)),
                 ('token', models.CharField(max_length=32, unique=True)),
                 ('tracking_code', models.CharField(max_length=16, unique=True)),
-                ('payload', models.JSONField(help_text='the validated request (ids, cleaned text); see receipts.Payload')),
+                ('payload', models.JSONField(help_text='the validated request (ids, cleaned text); see receipts.PAYLOAD_FIELDS')),
                 ('received_at', models.DateTimeField()),
                 ('state', models.CharField(choices=[('received', '已收到，待登记'), ('registered', '已登记'), ('failed', '登记失败，待人工处理')], default='received', max_length=12)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),

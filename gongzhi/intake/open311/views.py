@@ -30,7 +30,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.cases.choices import CaseStatus, Ledger
 from gongzhi.cases.models import Case, CaseCategory
-from gongzhi.registry.models import Region, RegionLevel
 
 from .. import conf, ratelimit, receipts, reference, selectors
 from ..forms import clean_email, clean_phone, clean_point
@@ -75,18 +74,21 @@ def _param(request, name: str, data=None) -> str:
     return clean(value if isinstance(value, str) else str(value))
 
 
-def _jurisdiction(request, data=None, *, default: Region | None = None) -> Region:
+def _jurisdiction(request, data=None, client: IntakeClient | None = None) -> reference.CountyRef:
+    """The county a request is about, from memory (``reference``): ``jurisdiction_id``, else the
+    county an api_key is bound to, else the deployment's only county."""
     code = _param(request, "jurisdiction_id", data)
-    if not code and default is not None and default.level == RegionLevel.COUNTY:
-        return default  # an api_key bound to a county need not repeat it
     if code:
-        county = Region.objects.filter(level=RegionLevel.COUNTY, code=code[:15]).first()
+        county = reference.county_by_code(code[:15])
         if county is None:
             raise Open311Error(404, f"jurisdiction_id 不存在 (jurisdiction_id not found): {code[:20]}")
-        return county
-    county = selectors.single_county()
+    else:  # an api_key bound to a county need not repeat it
+        county = next((c for c in reference.counties().values() if client is not None and c.id == client.county_id),
+                      None) or reference.single_county()
     if county is None:
         raise Open311Error(400, "请提供 jurisdiction_id（县级区划代码）(jurisdiction_id required)")
+    if client is not None and client.county_id and client.county_id != county.id:
+        raise Open311Error(403, "此 api_key 不能向该辖区提交 (api_key not valid for this jurisdiction)")
     return county
 
 
@@ -109,8 +111,8 @@ def discovery(request, fmt):
     return respond(data, fmt, "discovery", cors=True)
 
 
-def _catalogue(county: Region):
-    return CaseCategory.objects.for_county(county.pk).filter(active=True).order_by("sort_order", "code")
+def _catalogue(county: reference.CountyRef):
+    return CaseCategory.objects.for_county(county.id).filter(active=True).order_by("sort_order", "code")
 
 
 @_guard
@@ -208,8 +210,8 @@ def _with_extras(cases: list[Case]) -> list[Case]:
     return cases
 
 
-def _cases(county: Region):
-    return (Case.objects.filter(county_id=county.pk)
+def _cases(county: reference.CountyRef):
+    return (Case.objects.filter(county_id=county.id)
             .select_related("category", "region", "town", "village", "county", "assignee_grid", "assignee_region",
                             "assignee_department"))
 
@@ -377,12 +379,6 @@ def _locate(county: reference.CountyRef, data) -> tuple[int, int | None, Decimal
                             "(location required: lat/long, address_string or address_id)")
 
 
-def match_place(county: Region, text: str) -> Region | None:
-    """The village/community named in ``text`` (see ``reference.match_village``)."""
-    found = reference.match_village(county.pk, text)
-    return Region.objects.get(pk=found) if found else None
-
-
 def _name(data) -> str:
     first, last = _param(None, "first_name", data)[:25], _param(None, "last_name", data)[:25]
     if re.search(r"[\u3400-\u9fff]", first + last):
@@ -399,23 +395,6 @@ def requests_view(request, fmt):
     return _file(request, fmt)
 
 
-def _county(request, data, client: IntakeClient | None) -> reference.CountyRef:
-    """The jurisdiction of a submission, from memory (``reference``)."""
-    code = _param(request, "jurisdiction_id", data)
-    if code:
-        county = reference.county_by_code(code[:15])
-        if county is None:
-            raise Open311Error(404, f"jurisdiction_id 不存在 (jurisdiction_id not found): {code[:20]}")
-    else:  # an api_key bound to a county need not repeat it
-        county = next((c for c in reference.counties().values() if client is not None and c.id == client.county_id),
-                      None) or reference.single_county()
-    if county is None:
-        raise Open311Error(400, "请提供 jurisdiction_id（县级区划代码）(jurisdiction_id required)")
-    if client is not None and client.county_id and client.county_id != county.id:
-        raise Open311Error(403, "此 api_key 不能向该辖区提交 (api_key not valid for this jurisdiction)")
-    return county
-
-
 def _file(request, fmt):
     """File a request: validated here, acknowledged with one INSERT, registered by the worker
     (``receipts``). Bad input is answered now, never accepted and dropped later."""
@@ -429,7 +408,7 @@ def _file(request, fmt):
         key = validate_key(request.headers.get("Idempotency-Key"))
     except KeyInvalid:
         raise Open311Error(400, "Idempotency-Key 应为8到128个字母、数字或 -_:. (invalid Idempotency-Key)") from None
-    county = _county(request, data, client)
+    county = _jurisdiction(request, data, client)
     code = _param(None, "service_code", data)
     if not code:
         raise Open311Error(400, "需要 service_code (service_code was not provided)")
