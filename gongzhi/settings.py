@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "gongzhi.cases",
     "gongzhi.care",
     "gongzhi.intake",
+    "gongzhi.village",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,8 @@ CELERY_BEAT_SCHEDULE = {
     "intake-register-received": {"task": "intake.register_received", "schedule": 30.0},
     # Households the registry changed whose after-commit start of this task did not run.
     "care-reclassify-changed": {"task": "care.reclassify_changed", "schedule": 600.0},
+    # gongzhi.village: overdue decision tasks, term ends, unexplained exemptions, late publicity.
+    "village-sweep": {"task": "village.sweep", "schedule": 3600.0},
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

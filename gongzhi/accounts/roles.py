@@ -80,10 +80,40 @@ DISPATCHER = ("dispatcher", "调度员（县联系办、镇综治中心）", "re
     "cases.approve_extension", "cases.view_complainant", "cases.summon_department", "cases.export_case",
     "cases.add_casecategory", "cases.change_casecategory",
 ])
+
+# The village governance layer (gongzhi.village): 六位一体 bodies, meetings, votes, 四议两公开,
+# decisions, publicity and duty lists.
+VILLAGE_VIEW = [f"village.view_{m}" for m in (
+    "body", "bodymember", "meeting", "agendaitem", "attendance", "speech", "meetingattachment", "poll",
+    "matter", "matterstep", "decision", "decisiontask", "decisionentry", "publicityitem", "publicityflag",
+    "dutylist", "duty", "dutyowner", "villagesettings")]
+VILLAGE_RUN = VILLAGE_VIEW + [
+    "village.add_body", "village.change_body", "village.add_meeting", "village.run_meeting",
+    "village.add_agendaitem", "village.add_matter", "village.steer_matter", "village.add_decision",
+    "village.change_decision", "village.add_publicityitem", "village.publish_publicityitem",
+    "village.change_dutylist",
+]
+VILLAGE_PERMS = {
+    "county_secretary": VILLAGE_VIEW + ["village.supervise_decision", "village.change_villagesettings"],
+    "town_secretary": VILLAGE_RUN + ["village.supervise_decision"],
+    "village_secretary": VILLAGE_RUN,
+    # Grid workers and three-line persons bring residents' matters to the agenda.
+    "grid_worker": ["village.view_meeting", "village.view_agendaitem", "village.view_decision",
+                    "village.view_publicityitem", "village.add_agendaitem"],
+    "three_line": ["village.view_meeting", "village.view_decision", "village.view_publicityitem"],
+    "auditor": VILLAGE_VIEW,
+    "dispatcher": VILLAGE_VIEW,
+}
+# 村务监督委员会: reads everything of its village and writes supervision notes, nothing else.
+VILLAGE_SUPERVISOR = ("village_supervisor", "村务监督委员会主任", "region",
+                      ["registry.view_region", "cases.view_case"] + VILLAGE_VIEW + ["village.supervise_decision"])
+
 BUILTIN_ROLES = [
-    (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []))
+    (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []) + VILLAGE_PERMS.get(code, []))
     for code, name, kind, perms in BUILTIN_ROLES
 ] + [DISPATCHER]
+DISPATCHER = (DISPATCHER[0], DISPATCHER[1], DISPATCHER[2], DISPATCHER[3] + VILLAGE_PERMS["dispatcher"])
+BUILTIN_ROLES = BUILTIN_ROLES[:-1] + [DISPATCHER, VILLAGE_SUPERVISOR]
 
 
 # The system administrator's permissions beyond Gongzhi's own apps: unlocking logins.

@@ -122,6 +122,19 @@ def _holders(perm: str, **scope) -> Iterable[int]:
     ).values_list("user_id", flat=True)
 
 
+def holder_ids(perm: str, *, region_ids: Iterable[int]) -> set[int]:
+    """Users holding ``perm`` by a role assigned directly on one of these regions (for other apps'
+    notices: a village's secretaries, a town's office)."""
+    region_ids = [r for r in region_ids if r]
+    return set(_holders(perm, region_id__in=region_ids)) if region_ids else set()
+
+
+def sms_later(phone: str, text: str) -> None:
+    """An SMS queued after commit (a message that cannot leave never undoes the write)."""
+    if phone:
+        _send_later("sms", phone, text)
+
+
 def conflicted_user_ids(case: Case) -> set[int]:
     """Logins of the person or department a case complains about (never recipients)."""
     ids: set[int] = set()
@@ -227,6 +240,10 @@ REQUESTER_TEXTS = {
                 "请回复：1满意 2基本满意 3不满意。",
     "settled": "【{site}】您反映的“{title}”已现场处理：{note} 如有异议请联系网格员。",
     "closed": "【{site}】您反映的“{title}”（编号{number}）已办结归档，感谢您的参与。",
+    # Written by the village governance layer (services/linked.py).
+    "village_agenda": "【{site}】您反映的“{title}”（编号{number}）已列入村里议事：{note}",
+    "village_decision": "【{site}】您反映的“{title}”（编号{number}）村里已作出决议：{note} 进展可在村务公开栏查看。",
+    "village_progress": "【{site}】您反映的“{title}”（编号{number}）相关决议进展：{note}",
 }
 
 

@@ -29,6 +29,7 @@ from .register import (  # noqa: F401
     CASE_EDITABLE, REGISTER_TRUSTED_FIELDS, REQUESTER_FIELDS, case_classify, case_register, case_update,
     time_limit_save,
 )
+from .linked import LINKED_KINDS, case_record_linked  # noqa: F401
 from .reply import case_close, case_record_satisfaction, case_reopen, case_reply  # noqa: F401
 from .result import case_approve, case_record_mediation, case_report_result, case_send_back  # noqa: F401
 from .reveal import case_reveal_requester_phone  # noqa: F401

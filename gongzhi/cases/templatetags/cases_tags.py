@@ -18,6 +18,8 @@ OTHER_EVENTS = {
     "acceptance_overdue": _("Acceptance limit passed"), "response_overdue": _("Signing limit passed"),
     "due_soon": _("Due-soon warning"), "overdue": _("Resolution limit passed"),
     "overdue_escalated": _("Overdue: escalated for supervision"), "summons_overdue": _("Summons not answered in time"),
+    "village_agenda": _("Put on a village meeting's agenda"), "village_decision": _("Village decision"),
+    "village_progress": _("Village decision: progress"),
 }
 
 

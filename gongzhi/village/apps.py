@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VillageConfig(AppConfig):
+    name = "gongzhi.village"
+    label = "village"
+    verbose_name = "Village governance"
