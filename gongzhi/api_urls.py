@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("gongzhi.roster.api_urls")),
     path("", include("gongzhi.care.api_urls")),
     path("", include("gongzhi.intake.api_urls")),
+    path("", include("gongzhi.village.api_urls")),
 ]
