@@ -8,6 +8,7 @@ def _nav(user) -> dict[str, bool]:
         "search": has_perm_anywhere(user, "registry.view_person") or has_perm_anywhere(user, "registry.view_household"),
         "audit": has_perm_anywhere(user, "core.view_auditlog"),
         "cases": has_perm_anywhere(user, "cases.view_case"),
+        "village": has_perm_anywhere(user, "village.view_meeting"),
     }
 
 

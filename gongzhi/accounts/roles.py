@@ -100,7 +100,8 @@ VILLAGE_PERMS = {
     # Grid workers and three-line persons bring residents' matters to the agenda.
     "grid_worker": ["village.view_meeting", "village.view_agendaitem", "village.view_decision",
                     "village.view_publicityitem", "village.add_agendaitem"],
-    "three_line": ["village.view_meeting", "village.view_decision", "village.view_publicityitem"],
+    # Three-line persons read their village's public page like every resident: their grant reaches
+    # households, not a village's meetings.
     "auditor": VILLAGE_VIEW,
     "dispatcher": VILLAGE_VIEW,
 }

@@ -203,7 +203,7 @@ class MeetingStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     NOTIFIED = "notified", _("Notice sent")
     OPEN = "open", _("In session")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Meeting closed")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -366,7 +366,7 @@ class Choice(models.TextChoices):
 
 class PollStatus(models.TextChoices):
     OPEN = "open", _("Voting")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Vote closed")
 
 
 class PollResult(models.TextChoices):
@@ -543,9 +543,9 @@ class Decision(VillageScoped):
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
+    OPEN = "open", _("Task open")
+    DONE = "done", _("Task done")
+    CANCELLED = "cancelled", _("Task cancelled")
 
 
 class DecisionTask(VillageScoped):

@@ -131,3 +131,7 @@ def vote_all(actor, poll, choice="for", *, against=()):
     choices = {b.voter_id: ("against" if b.voter.person_id in {p.pk for p in against} else choice) for b in ballots}
     services.ballots_cast(actor=actor, poll=poll, choices=choices)
     return services.poll_close(actor=actor, poll=poll)
+
+
+# Browser fixtures: reuse the project's phone-sized headless Chromium (tests/browser/conftest.py).
+from tests.browser.conftest import browser, browser_login, wait  # noqa: E402,F401

@@ -1,0 +1,89 @@
+"""The staff pages, through the Django test client: a refused step shows the law's reason in
+Chinese on the page it came from, nothing is saved, and the pages show the registry's figures."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from gongzhi.village import services
+from gongzhi.village.models import AgendaItem, Meeting, Poll
+
+from .conftest import hold
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(client, v):
+    client.force_login(v.secretary)
+    return client
+
+
+def test_cases_become_one_agenda_item_in_one_submission(village, client):
+    v = village
+    c = _client(client, v)
+    page = c.get(reverse("village:cases", kwargs={"pk": v.region.pk}))
+    assert page.status_code == 200 and v.cases[0].title in page.content.decode()
+    response = c.post(reverse("village:cases", kwargs={"pk": v.region.pk}),
+                      {"cases": [x.pk for x in v.cases], "mode": "decide"})
+    assert response.status_code == 302
+    item = AgendaItem.objects.get()
+    assert set(item.cases.values_list("pk", flat=True)) == {x.pk for x in v.cases}
+
+
+def test_a_quorum_short_by_one_is_refused_on_the_page(village, client):
+    v = village
+    c = _client(client, v)
+    meeting = services.meeting_schedule(actor=v.secretary, region=v.region, kind="representatives",
+                                        title="村民代表会议", scheduled_at=timezone.now())
+    hold(v.secretary, meeting, [m.person for m in v.representatives[:5]])
+    response = c.post(reverse("village:meeting_do", kwargs={"pk": meeting.pk, "action": "poll"}),
+                      {"question": "同意硬化道路", "ballot": "open"}, follow=True)
+    text = response.content.decode()
+    assert "实到5" in text and "还差1" in text
+    assert not Poll.objects.filter(meeting=meeting).exists()
+    # The page itself says so before anyone tries.
+    assert "未达到法定人数" in c.get(reverse("village:meeting", kwargs={"pk": meeting.pk})).content.decode()
+
+
+def test_roll_is_taken_on_the_page_and_counted(village, client):
+    v = village
+    c = _client(client, v)
+    meeting = services.meeting_schedule(actor=v.secretary, region=v.region, kind="representatives",
+                                        title="村民代表会议", scheduled_at=timezone.now())
+    services.meeting_open(actor=v.secretary, meeting=meeting)
+    reps = [m.person for m in v.representatives]
+    marks = {f"a-{p.pk}": "present" for p in reps[:6]}
+    marks[f"a-{reps[6].pk}"] = "left"
+    response = c.post(reverse("village:meeting_do", kwargs={"pk": meeting.pk, "action": "attendance"}), marks)
+    assert response.status_code == 302
+    page = c.get(reverse("village:meeting", kwargs={"pk": meeting.pk})).content.decode()
+    assert "应到9" in page and "实到6" in page and "已达到法定人数" in page
+
+
+def test_a_step_out_of_order_is_refused_with_the_next_step_named(village, client):
+    v = village
+    c = _client(client, v)
+    matter = services.matter_create(actor=v.secretary, region=v.region, title="村集体经济合作社入股",
+                                    description="拟以集体林地入股合作社", topic="collective")
+    response = c.post(reverse("village:matter_do", kwargs={"pk": matter.pk, "action": "step"}),
+                      {"step": "resolve"}, follow=True)
+    text = response.content.decode()
+    assert "不能跳过或颠倒" in text
+    matter.refresh_from_db()
+    assert matter.status == "draft" and not matter.steps.exists()
+
+
+def test_bad_input_never_500(village, client):
+    v = village
+    c = _client(client, v)
+    meeting = services.meeting_schedule(actor=v.secretary, region=v.region, kind="courtyard", title="院坝会",
+                                        scheduled_at=timezone.now())
+    for action, data in [("attendance", {"a-abc": "present"}), ("poll", {}), ("add", {"person": "x"}),
+                         ("speech", {"points": ""}), ("close", {})]:
+        response = c.post(reverse("village:meeting_do", kwargs={"pk": meeting.pk, "action": action}), data)
+        assert response.status_code == 302, action
+    assert c.post(reverse("village:meeting_do", kwargs={"pk": meeting.pk, "action": "nothing"})).status_code == 404
+    meeting.refresh_from_db()
+    assert meeting.status == "planned"
+    assert Meeting.objects.count() == 1
