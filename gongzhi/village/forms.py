@@ -137,3 +137,32 @@ class DutyForm(forms.Form):
     def __init__(self, *args, bodies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = [("", "—")] + [(b.pk, b.name) for b in bodies]
+
+
+class SettingsForm(forms.Form):
+    """The county's village rules. Thresholds read ``>1/2`` (过半数) or ``>=2/3`` (三分之二以上)."""
+
+    THRESHOLDS = [
+        ("villagers_adults", _("villagers' meeting: adult villagers present")),
+        ("villagers_households", _("villagers' meeting: households represented")),
+        ("representatives", _("representatives' meeting: representatives present")),
+        ("party_members", _("party members' meeting: members with a vote present")),
+        ("committees", _("committee meetings: members present")),
+        ("resolution", _("a resolution: votes for among those present")),
+    ]
+    villagers_adults = forms.CharField(label=THRESHOLDS[0][1], max_length=8)
+    villagers_households = forms.CharField(label=THRESHOLDS[1][1], max_length=8)
+    representatives = forms.CharField(label=THRESHOLDS[2][1], max_length=8)
+    party_members = forms.CharField(label=THRESHOLDS[3][1], max_length=8)
+    committees = forms.CharField(label=THRESHOLDS[4][1], max_length=8)
+    resolution = forms.CharField(label=THRESHOLDS[5][1], max_length=8)
+    adult_age = forms.IntegerField(label=_("adult from age"), min_value=16, max_value=21)
+    elderly_age = forms.IntegerField(label=_("counted as elderly from age"), min_value=50, max_value=80)
+    term_warning_days = forms.IntegerField(label=_("warn this many days before a term ends"), min_value=1,
+                                           max_value=365)
+    task_due_soon_days = forms.IntegerField(label=_("warn this many days before a task is due"), min_value=0,
+                                            max_value=60)
+    exemption_explain_days = forms.IntegerField(label=_("an emergency exemption must be explained within (days)"),
+                                                min_value=1, max_value=90)
+    duty_review_months = forms.IntegerField(label=_("duty lists are reviewed every (months)"), min_value=1,
+                                            max_value=36)

@@ -26,4 +26,5 @@ urlpatterns = [
     path("<int:pk>/publicity/", views.publicity, name="publicity"),
     path("publicity/<int:pk>/publish/", views.publicity_publish, name="publicity_publish"),
     path("<int:pk>/duties/", views.duties, name="duties"),
+    path("settings/<int:pk>/", views.settings_page, name="settings"),
 ] + statistics_patterns

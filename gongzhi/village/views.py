@@ -558,3 +558,32 @@ def duties(request, pk):
         "kinds": DutyListKind.choices, "can_change": can(user, "village.change_dutylist", region),
     })
 
+
+
+# ---------------------------------------------------------------------------------------------
+# county settings: the quorums (the law by default) and the publicity a village must make
+
+
+@login_required
+def settings_page(request, pk):
+    county = access_object(Region.objects.all(), request.user, "village.view_villagesettings", pk=pk)
+    if county.level != RegionLevel.COUNTY:
+        raise Http404
+    row = q.settings_for(county.pk)
+    form = forms.SettingsForm(request.POST or None, initial={name: getattr(row, name)
+                                                             for name in services.SETTINGS_FIELDS})
+    if request.method == "POST":
+        require_perm(request.user, "village.change_villagesettings")
+        if form.is_valid():
+            try:
+                services.village_settings_save(actor=request.user, county=county, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Settings saved."))
+                return redirect("village:settings", pk=county.pk)
+    thresholds = [(label, q.Threshold.parse(getattr(row, name)).label()) for name, label in forms.SettingsForm.THRESHOLDS]
+    return render(request, "village/settings.html", {
+        "county": county, "form": form, "thresholds": thresholds,
+        "can_change": can(request.user, "village.change_villagesettings", county),
+    })

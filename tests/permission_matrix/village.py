@@ -126,5 +126,7 @@ CASES = [
     Case("village:publicity", kwargs=a1, allowed=(VS, TS, CS, GW, AUD), forbidden=(DEPT, TL), out_of_scope=(OUT,)),
     Case("village:publicity_publish", kwargs=lambda w: {"pk": notice(w).pk}, method="post", ok=(302,),
          allowed=RUNNERS, forbidden=(DEPT, GW, CS, TL), out_of_scope=(OUT,)),
+    Case("village:settings", kwargs=lambda w: {"pk": w.regions["C"].pk}, allowed=(CS, AUD),
+         forbidden=(DEPT, TL, GW), out_of_scope=(VS, TS, OUT)),
     Case("village:duties", kwargs=a1, allowed=(VS, TS, CS, AUD), forbidden=(DEPT, GW, TL), out_of_scope=(OUT,)),
 ]

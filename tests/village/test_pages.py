@@ -87,3 +87,29 @@ def test_bad_input_never_500(village, client):
     meeting.refresh_from_db()
     assert meeting.status == "planned"
     assert Meeting.objects.count() == 1
+
+
+def test_county_sets_a_stricter_quorum_and_a_bad_one_is_refused(village, client):
+    from gongzhi.village.quorum import settings_for
+
+    v = village
+    county = v.world.regions["C"]
+    client.force_login(v.world.user("county_secretary"))
+    url = reverse("village:settings", kwargs={"pk": county.pk})
+    page = client.get(url).content.decode()
+    assert "三分之二以上（含本数）" in page
+    data = {"villagers_adults": ">1/2", "villagers_households": ">=2/3", "representatives": ">2/3",
+            "party_members": ">1/2", "committees": ">1/2", "resolution": ">1/2", "adult_age": 18, "elderly_age": 60,
+            "term_warning_days": 90, "task_due_soon_days": 3, "exemption_explain_days": 15, "duty_review_months": 12}
+    bad = client.post(url, {**data, "representatives": "三分之二"})
+    assert bad.status_code == 200 and "门槛应写成" in bad.content.decode()
+    assert settings_for(county.pk).representatives == ">=2/3"
+    assert client.post(url, data).status_code == 302
+    assert settings_for(county.pk).representatives == ">2/3"
+    # Now six of nine representatives is not enough.
+    meeting = services.meeting_schedule(actor=v.secretary, region=v.region, kind="representatives", title="代表会议",
+                                        scheduled_at=timezone.now())
+    hold(v.secretary, meeting, [m.person for m in v.representatives[:6]])
+    from gongzhi.village.quorum import quorum_of
+
+    assert not quorum_of(meeting).met
