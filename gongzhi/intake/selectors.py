@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gongzhi.cases.choices import CaseStatus, ClosedAs, Ledger, MatterKind
 from gongzhi.cases.models import Case, CaseCategory
+from gongzhi.cases.services.linked import LINKED_KINDS
 from gongzhi.core.scoping import GRID, ScopeRule, in_grid_village, in_territory, only_kind, under_grid
 from gongzhi.registry.models import Grid, Person, Region, RegionLevel
 
@@ -57,6 +58,8 @@ RESIDENT_STEP = {
     "settle_on_spot": "已现场处理",
     "confirm_settlement": "已确认现场处理结果",
     "merge_into": "与相同问题合并办理",
+    # written by the village governance layer (cases.services.case_record_linked)
+    "village_agenda": "已列入村级议事议程", "village_decision": "村级决议", "village_progress": "村级决议进展",
 }
 
 
@@ -156,8 +159,10 @@ def _received_view(code: str) -> ResidentView | None:
 def _resident_view(case: Case, *, code: str, depth: int) -> ResidentView:
     primary = _find_merge(case) if case.status == S.CLOSED else None
     case.merged_into_cache = primary
-    steps = [(e.at, step_label(e.kind)) for e in case.events.filter(public=True).order_by("at", "id")
-             .only("at", "kind")]
+    # Entries other parts of the platform wrote for the requester (a village decision that answers
+    # the case, its progress) carry their text; the case loop's own steps show their name only.
+    steps = [(e.at, f"{step_label(e.kind)}：{e.note}" if e.kind in LINKED_KINDS and e.note else step_label(e.kind))
+             for e in case.events.filter(public=True).order_by("at", "id").only("at", "kind", "note")]
     place = place_name(case)
     view = ResidentView(
         code=code, number=case.number, title=case.title, category=case.category.name, place=place,

@@ -208,3 +208,14 @@ def test_a_formal_meeting_refuses_someone_not_on_the_registry_roll(village):
     with pytest.raises(ValidationError) as err:
         services.attendance_mark(actor=sec, meeting=meeting, marks={not_rep.pk: "present"})
     assert "不在本次" in str(err.value)
+
+
+def test_the_requester_reads_the_decision_on_their_tracking_page(village, client):
+    v = village
+    case = v.cases[0]
+    services.agenda_item_from_cases(actor=v.secretary, cases=[case])
+    matter = services.matter_create(actor=v.secretary, region=v.region, title="修二组道路", description="修路",
+                                    topic="project", cases=[case])
+    services.matter_exempt(actor=v.secretary, matter=matter, reason="道路塌方", content="立即抢修二组道路")
+    page = client.get(f"/r/t/{case.tracking_code}/").content.decode()
+    assert "已列入村级议事议程：" in page and "村级决议：“修二组道路”：立即抢修二组道路" in page
