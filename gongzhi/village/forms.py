@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import BallotKind, BodyKind, ItemMode, MatterTopic, MeetingKind, Post, PublicityCategory, Supervisor
+from .models import BallotKind, BodyKind, ItemMode, ItemSource, MatterTopic, MeetingKind, Post, PublicityCategory, Supervisor
 
 
 class MeetingForm(forms.Form):
@@ -30,7 +30,28 @@ class ItemForm(forms.Form):
     title = forms.CharField(label=_("Agenda item"), max_length=200)
     mode = forms.ChoiceField(label=_("Kind of item"), choices=ItemMode.choices, widget=forms.RadioSelect,
                              initial=ItemMode.DECIDE)
+    source = forms.ChoiceField(label=_("From"), widget=forms.RadioSelect, initial=ItemSource.COMMITTEES,
+                               choices=[(ItemSource.COMMITTEES, ItemSource.COMMITTEES.label),
+                                        (ItemSource.RESIDENT, ItemSource.RESIDENT.label),
+                                        (ItemSource.CONTACT, ItemSource.CONTACT.label)])
+    proposer = forms.TypedChoiceField(label=_("Resident who proposed it"), coerce=int, required=False,
+                                      empty_value=None)
+    contact_record = forms.TypedChoiceField(label=_("Contact record"), coerce=int, required=False, empty_value=None)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, residents=(), records=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposer"].choices = [("", "—")] + [(p.pk, p.name) for p in residents]
+        self.fields["contact_record"].choices = [("", "—")] + [
+            (r.pk, f"{r.contacted_at:%m-%d} {r.household.address}：{r.heard[:30]}") for r in records]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") == ItemSource.RESIDENT and not data.get("proposer"):
+            self.add_error("proposer", _("Choose the resident who proposed it."))
+        if data.get("source") == ItemSource.CONTACT and not data.get("contact_record"):
+            self.add_error("contact_record", _("Choose the contact record."))
+        return data
 
 
 class PollForm(forms.Form):

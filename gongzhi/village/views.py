@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.cases.models import Case, CaseStatus
 from gongzhi.core.pagination import paginate
+from gongzhi.intake.duplicates import clusters
 from gongzhi.core.scoping import access_object, can, has_perm_anywhere, require_perm
 from gongzhi.registry.models import Person, PersonStatus, Region, RegionLevel
 
@@ -187,22 +188,45 @@ def cases(request, pk):
     groups: dict[str, list] = {}
     for case in open_cases[:300]:
         groups.setdefault(case.category.name if case.category_id else "—", []).append(case)
-    return render(request, "village/cases.html", {"region": region, "groups": groups, "modes": ItemMode.choices})
+    # Repeated matters (the same category raised three times or more from one place in 90 days):
+    # each is offered as one agenda item in one tap.
+    similar = [c for c in clusters(user=user, region=region, limit=10, with_cases=20)
+               if sum(1 for x in c.cases if x.status != CaseStatus.CLOSED) >= 2]
+    for cluster in similar:
+        cluster.open_cases = [x for x in cluster.cases if x.status != CaseStatus.CLOSED]
+    chosen = _int(request.GET.get("case"))
+    return render(request, "village/cases.html", {"region": region, "groups": groups, "modes": ItemMode.choices,
+                                                  "similar": similar, "chosen": chosen})
 
 
 @login_required
 def item_new(request, pk):
     region = _village(request, pk, "village.add_agendaitem")
-    form = forms.ItemForm(request.POST or None)
+    records = _contact_records(request.user, region)
+    form = forms.ItemForm(request.POST or None, residents=_residents(region), records=records,
+                          initial={"contact_record": _int(request.GET.get("contact"))})
     if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        d["proposer"] = Person.objects.filter(pk=d["proposer"]).first() if d["proposer"] else None
+        d["contact_record"] = next((r for r in records if r.pk == d["contact_record"]), None)
         try:
-            services.agenda_item_create(actor=request.user, region=region, source="committees", **form.cleaned_data)
+            services.agenda_item_create(actor=request.user, region=region, **d)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Agenda item added."))
             return redirect("village:village", pk=region.pk)
     return render(request, "village/form.html", {"region": region, "form": form, "title": _("New agenda item")})
+
+
+def _contact_records(user, region: Region) -> list:
+    """The village's recent contact records the user may read (three-line and grid work), newest first."""
+    from gongzhi.care.models import ContactRecord
+
+    if not has_perm_anywhere(user, "care.view_contactrecord"):
+        return []
+    return list(ContactRecord.objects.visible_to(user, "care.view_contactrecord").filter(village_id=region.pk)
+                .select_related("household").order_by("-contacted_at")[:50])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -113,3 +113,22 @@ def test_county_sets_a_stricter_quorum_and_a_bad_one_is_refused(village, client)
     from gongzhi.village.quorum import quorum_of
 
     assert not quorum_of(meeting).met
+
+
+def test_a_cluster_of_similar_cases_is_offered_as_one_item(village, client):
+    v = village
+    c = _client(client, v)
+    page = c.get(reverse("village:cases", kwargs={"pk": v.region.pk})).content.decode()
+    assert "反复反映" in page and "把这3件未办结的诉求合并为一个议题上会" in page
+
+
+def test_a_residents_proposal_needs_the_resident(village, client):
+    v = village
+    c = _client(client, v)
+    url = reverse("village:item_new", kwargs={"pk": v.region.pk})
+    bad = c.post(url, {"title": "建文化广场", "mode": "speak", "source": "resident"})
+    assert bad.status_code == 200 and "请选择提议的群众" in bad.content.decode()
+    assert not AgendaItem.objects.exists()
+    ok = c.post(url, {"title": "建文化广场", "mode": "speak", "source": "resident", "proposer": v.adults[5].pk})
+    assert ok.status_code == 302
+    assert AgendaItem.objects.get().proposer_id == v.adults[5].pk
