@@ -636,12 +636,12 @@ def matter_facts(matter: Matter) -> workflow.MatterFacts:
 
 def _check_meeting_for_step(matter: Matter, transition, meeting: Meeting | None, poll: Poll | None) -> None:
     if meeting is None:
-        kinds = "或".join(MeetingKind(k).label for k in sorted(transition.meeting_kinds))
+        kinds = "或".join(str(MeetingKind(k).label) for k in sorted(transition.meeting_kinds))
         raise ValidationError({"meeting": f"“{transition.label}”须在{kinds}上进行，请选择会议"})
     if meeting.region_id != matter.region_id:
         raise ValidationError({"meeting": "会议不是本村的会议"})
     if meeting.kind not in transition.meeting_kinds:
-        kinds = "或".join(MeetingKind(k).label for k in sorted(transition.meeting_kinds))
+        kinds = "或".join(str(MeetingKind(k).label) for k in sorted(transition.meeting_kinds))
         raise ValidationError({"meeting": f"“{transition.label}”须在{kinds}上进行，"
                                           f"不能在{MeetingKind(meeting.kind).label}上进行"})
     if meeting.status not in (MeetingStatus.OPEN, MeetingStatus.CLOSED):

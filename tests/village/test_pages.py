@@ -132,3 +132,13 @@ def test_a_residents_proposal_needs_the_resident(village, client):
     ok = c.post(url, {"title": "建文化广场", "mode": "speak", "source": "resident", "proposer": v.adults[5].pk})
     assert ok.status_code == 302
     assert AgendaItem.objects.get().proposer_id == v.adults[5].pk
+
+
+def test_a_deliberation_step_without_its_meeting_is_a_chinese_error(village, client):
+    v = village
+    c = _client(client, v)
+    matter = services.matter_create(actor=v.secretary, region=v.region, title="村道硬化", description="修路",
+                                    topic="project")
+    response = c.post(reverse("village:matter_do", kwargs={"pk": matter.pk, "action": "step"}),
+                      {"step": "propose"}, follow=True)
+    assert "须在支委会或两委会上进行" in response.content.decode()
