@@ -41,6 +41,8 @@ class Command(BaseCommand):
             call_command("classify_households", verbosity=verbosity, stdout=self.stdout)
             say("==> generating residents' matters (cases) for the demo county")
             self._generate_cases(options["seed"])
+            say("==> generating a year of village governance (gongzhi.village)")
+            self._generate_village_year(options["seed"], say)
         else:
             say("==> the registry already holds data: not generating again")
         plan = ensure_demo_logins(password=options["password"], reset_passwords=options["reset_passwords"])
@@ -54,6 +56,13 @@ class Command(BaseCommand):
         self._start_in_process_sweeps(say)
         say(f"==> serving on http://{host}:{port}/  (Ctrl-C stops)")
         call_command("runserver", f"{host}:{port}", use_reloader=False, verbosity=verbosity)
+
+    def _generate_village_year(self, seed: int, say) -> None:
+        from gongzhi.village.demo import generate_village_year
+
+        r = generate_village_year(seed=seed)
+        say(f"    {r.villages} villages: {r.consultations} consultations, {r.problems_solved} problems solved "
+            f"({r.seconds:.1f} s)")
 
     def _generate_cases(self, seed: int) -> None:
         from gongzhi.cases.demo import generate_cases

@@ -111,6 +111,13 @@ class Command(BaseCommand):
         run_generation(self, spec, clear=options["clear"], verbosity=options["verbosity"])
         if options["cases"]:
             generate_cases_for(self, options["cases"], seed=options["seed"], verbosity=options["verbosity"])
+            # A year of village governance stands on the cases (agenda items come from them).
+            from gongzhi.village.demo import generate_village_year
+
+            r = generate_village_year(seed=options["seed"], replace=True)
+            if options["verbosity"] >= 1:
+                self.stdout.write(f"village governance: {r.villages} villages, {r.consultations} consultations, "
+                                  f"{r.problems_solved} problems solved ({r.seconds:.1f} s)")
         if options["digest"]:
             from gongzhi.demo.digest import registry_digest
 
