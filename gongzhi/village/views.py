@@ -294,7 +294,10 @@ def meeting_do(request, pk, action):
             services.meeting_open(actor=user, meeting=found)
         elif action == "attendance":
             marks, proxies = {}, {}
-            for key, value in post.items():
+            if post.get("everyone"):  # 全部到会: the clerk then marks the exceptions
+                marks = {a.person_id: AttendanceStatus.PRESENT for a in found.attendance.filter(
+                    entitled=True, status=AttendanceStatus.ABSENT)}
+            for key, value in ([] if post.get("everyone") else post.items()):
                 if key.startswith("a-") and _int(key[2:]):
                     marks[int(key[2:])] = value
             for key, value in post.items():

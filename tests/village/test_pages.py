@@ -142,3 +142,17 @@ def test_a_deliberation_step_without_its_meeting_is_a_chinese_error(village, cli
     response = c.post(reverse("village:matter_do", kwargs={"pk": matter.pk, "action": "step"}),
                       {"step": "propose"}, follow=True)
     assert "须在支委会或两委会上进行" in response.content.decode()
+
+
+def test_everyone_present_in_one_tap_then_the_exceptions(village, client):
+    v = village
+    c = _client(client, v)
+    meeting = services.meeting_schedule(actor=v.secretary, region=v.region, kind="representatives",
+                                        title="村民代表会议", scheduled_at=timezone.now())
+    services.meeting_open(actor=v.secretary, meeting=meeting)
+    url = reverse("village:meeting_do", kwargs={"pk": meeting.pk, "action": "attendance"})
+    assert c.post(url, {"everyone": "1"}).status_code == 302
+    assert meeting.attendance.filter(status="present").count() == 9
+    reps = [m.person for m in v.representatives]
+    c.post(url, {f"a-{reps[0].pk}": "absent"})
+    assert meeting.attendance.filter(status="present").count() == 8

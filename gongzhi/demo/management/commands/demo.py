@@ -43,6 +43,7 @@ class Command(BaseCommand):
             self._generate_cases(options["seed"])
             say("==> generating a year of village governance (gongzhi.village)")
             self._generate_village_year(options["seed"], say)
+            self._similar_reports(say)
         else:
             say("==> the registry already holds data: not generating again")
         plan = ensure_demo_logins(password=options["password"], reset_passwords=options["reset_passwords"])
@@ -63,6 +64,36 @@ class Command(BaseCommand):
         r = generate_village_year(seed=seed)
         say(f"    {r.villages} villages: {r.consultations} consultations, {r.problems_solved} problems solved "
             f"({r.seconds:.1f} s)")
+
+    def _similar_reports(self, say) -> None:
+        """Three residents of the demo village report the same broken road through the residents'
+        page, so the village secretary (login ``village``) finds a cluster to put on the agenda."""
+        from gongzhi.cases.models import CaseCategory
+        from gongzhi.intake.channel import intake_actor
+        from gongzhi.intake.services import IntakeInput, intake_submit
+        from gongzhi.registry.models import Grid, Person, PersonStatus
+
+        from ...logins import demo_login_plan
+
+        village = next((p.region for p in demo_login_plan() if p.username == "village"), None)
+        grid = Grid.objects.filter(village_id=getattr(village, "pk", None), children__isnull=True).order_by("code").first()
+        from django.db.models import Q
+
+        mine = Q(county_id=getattr(village, "county_id", None)) | Q(county__isnull=True)
+        category = (CaseCategory.objects.filter(mine, active=True, code="demand-roads-transport").order_by("-county_id")
+                    .first() or CaseCategory.objects.filter(mine, active=True, ledger="demand").order_by("code").first())
+        if village is None or grid is None or category is None:
+            return
+        residents = list(Person.objects.filter(household__grid=grid, status=PersonStatus.ACTIVE).order_by("pk")[:3])
+        texts = ["组里的通组路被山洪冲坏了，下雨天没法走", "通组路垮了一段，娃娃上学要绕远路",
+                 "路基被冲空，三轮车过不去，请尽快修"]
+        for i, (person, text) in enumerate(zip(residents, texts)):
+            data = IntakeInput(description=text, title=f"{grid.name}通组路损毁", region=grid.region, grid=grid,
+                               category=category, requester_name=person.name, requester_phone=person.phone)
+            intake_submit(actor=intake_actor(territory=grid.region), channel="web", data=data, scope="web",
+                          key=f"demo-similar-{village.pk}-{i}",
+                          answer=lambda case, sub: {"tracking_code": case.tracking_code})
+        say(f"    {village.name}: {len(residents)} residents reported the same road (a cluster for the agenda)")
 
     def _generate_cases(self, seed: int) -> None:
         from gongzhi.cases.demo import generate_cases
@@ -91,6 +122,12 @@ class Command(BaseCommand):
                         call_command(command, verbosity=0)
                     except Exception as exc:  # keep the demo serving; the next pass retries
                         self.stderr.write(f"{command} failed: {exc}")
+                try:  # the village layer's warnings (overdue decision tasks, term ends, late publicity)
+                    from gongzhi.village.sweeps import sweep_all
+
+                    sweep_all()
+                except Exception as exc:
+                    self.stderr.write(f"village sweep failed: {exc}")
                 try:  # Open311 receipts an in-process registration could not take (beat does this in production)
                     from gongzhi.intake.receipts import register_received
 
