@@ -892,8 +892,9 @@ def task_add(*, actor, decision: Decision, title: str, due_on: dt.date, assignee
     task = DecisionTask(decision=decision, title=_text(title, "title", "请填写任务"), due_on=due_on, assignee=assignee,
                         assignee_body=assignee_body, **_territory(decision))
     _save_new(task, actor, "village.change_decision")
-    who = assignee.name if assignee else assignee_body.name
-    _entry(decision, actor=actor, kind=EntryKind.TASK, task=task, text=f"{task.title}（{who}，{due_on:%Y-%m-%d}前完成）")
+    # The timeline is public: a body is named, a resident who took on a task is not.
+    who = f"{assignee_body.name}，" if assignee_body is not None else ""
+    _entry(decision, actor=actor, kind=EntryKind.TASK, task=task, text=f"{task.title}（{who}{due_on:%Y-%m-%d}前完成）")
     if assignee is not None:
         _notify(_users_of_persons([assignee.pk]), "village_task",
                 f"【{case_notifications.SITE_NAME}】决议“{decision.title}”交给你一项任务：{task.title}，"

@@ -24,15 +24,10 @@ def _memo(world, name, make):
 
 
 def body(world):
-    from gongzhi.village import services
+    """The assembly of A1, shared with the API's cases (one current assembly per village)."""
+    from .village_api import _bodies
 
-    def make():
-        b = services.body_create(actor=world.system, region=world.regions["A1"], kind="assembly",
-                                 name="五一村村民代表会议", term_start=dt.date(2024, 1, 1))
-        services.body_member_add(actor=world.system, body=b, person=world.persons["A1-1"], post="representative")
-        return b
-
-    return _memo(world, "_village_body", make)
+    return _bodies(world)["assembly"]
 
 
 def member(world):
@@ -47,7 +42,7 @@ def meeting(world):
         m = services.meeting_schedule(actor=world.system, region=world.regions["A1"], kind="representatives",
                                       title="村民代表会议", scheduled_at=timezone.now())
         services.meeting_open(actor=world.system, meeting=m)
-        services.attendance_mark(actor=world.system, meeting=m, marks={world.persons["A1-1"].pk: "present"})
+        services.attendance_mark(actor=world.system, meeting=m, marks={a.person_id: "present" for a in m.attendance.all()})
         return m
 
     return _memo(world, "_village_meeting", make)
