@@ -168,6 +168,7 @@ class QuorumPart:
     threshold: Threshold
     present: int
     total: int
+    noun: str = ""
 
     @property
     def met(self) -> bool:
@@ -178,7 +179,7 @@ class QuorumPart:
         return self.threshold.needed(self.total)
 
     def describe(self) -> str:
-        noun = {"adults": "十八周岁以上村民", "households": "户的代表", "members": "应到人员"}[self.what]
+        noun = self.noun or {"adults": "十八周岁以上村民", "households": "户的代表", "members": "组成人员"}[self.what]
         text = f"{noun}应到{self.total}，实到{self.present}，须{self.threshold.label()}（至少{self.needed}）"
         if not self.met:
             text += f"，还差{self.needed - self.present}"
@@ -210,6 +211,10 @@ def present_filter(meeting: Meeting) -> Q:
     return Q(status__in=statuses)
 
 
+MEMBER_NOUNS = {MeetingKind.REPRESENTATIVES: "村民代表会议组成人员", MeetingKind.PARTY_MEMBERS: "有表决权的党员",
+                MeetingKind.BRANCH: "支委会成员", MeetingKind.TWO_COMMITTEES: "两委成员"}
+
+
 def quorum_of(meeting: Meeting) -> Quorum:
     thresholds = quorum_thresholds(meeting)
     if not thresholds:
@@ -227,7 +232,8 @@ def quorum_of(meeting: Meeting) -> Quorum:
         else:
             total = roll.count()
             present = roll.filter(present_filter(meeting)).count()
-        parts.append(QuorumPart(what=what, threshold=threshold, present=present, total=total))
+        parts.append(QuorumPart(what=what, threshold=threshold, present=present, total=total,
+                                noun=MEMBER_NOUNS.get(meeting.kind, "") if what == "members" else ""))
     return Quorum(required=True, parts=tuple(parts))
 
 
