@@ -489,18 +489,12 @@ def _quorum(meeting: Meeting) -> dict:
 
 
 def _meeting_state(request, meeting: Meeting) -> dict:
-    """The meeting page's facts, each part read with its own view permission."""
-    user = request.user
+    """The meeting page's facts (``selectors.meeting_state``: each part read with its own view permission)."""
     meeting = Meeting.objects.select_related("region").get(pk=meeting.pk)
-    agenda = (AgendaItem.objects.visible_to(user, "village.view_agendaitem").filter(meeting=meeting)
-              .select_related("proposer").prefetch_related("cases").order_by("order", "id"))
-    roll = (Attendance.objects.visible_to(user, "village.view_attendance").filter(meeting=meeting)
-            .select_related("person", "proxy").order_by("-entitled", "person__name", "id"))
-    polls = _polls().visible_to(user, "village.view_poll").filter(meeting=meeting).order_by("id")
-    speeches = Speech.objects.visible_to(user, "village.view_speech").filter(meeting=meeting).order_by("id")
-    data = {"meeting": meeting, "agenda": list(agenda), "quorum": _quorum(meeting),
-            "participation": q.participation(meeting), "roll": list(roll), "polls": list(polls),
-            "speeches": list(speeches)}
+    state = selectors.meeting_state(user=request.user, meeting=meeting)
+    data = {"meeting": meeting, "agenda": state.agenda, "quorum": _quorum(meeting),
+            "participation": state.participation, "roll": state.roll, "polls": state.polls,
+            "speeches": state.speeches}
     return MeetingStateSerializer(data, context=_context(request)).data
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from gongzhi.cases.models import Case
 from gongzhi.core.scoping import scope_q
 from gongzhi.registry.models import Region, RegionLevel
 
@@ -16,7 +17,7 @@ from . import quorum as q
 from . import workflow
 from .models import (
     AgendaItem, Attendance, Body, BodyMember, Decision, DecisionEntry, DecisionTask, Duty, DutyList,
-    Matter, MatterStep, Meeting, Poll, PublicityFlag, PublicityItem, PublicityStatus, TaskStatus,
+    Matter, MatterStep, Meeting, Poll, PublicityFlag, PublicityItem, PublicityStatus, Speech, TaskStatus,
 )
 
 
@@ -60,16 +61,28 @@ class MeetingState:
     meeting: Meeting
     quorum: q.Quorum
     participation: dict
+    agenda: list
     roll: list
     polls: list
+    speeches: list
 
 
-def meeting_state(meeting: Meeting) -> MeetingState:
-    roll = list(Attendance.objects.filter(meeting=meeting).select_related("person", "proxy")
-                .order_by("-entitled", "person__name"))
-    polls = list(Poll.objects.filter(meeting=meeting).select_related("item").order_by("id"))
+def meeting_state(*, user, meeting: Meeting) -> MeetingState:
+    """What the meeting page and the API show of one meeting, each part read with its own view
+    permission (a grid worker may see that a meeting is held, not who came). The quorum and the
+    participation counts are figures, computed over the whole roll."""
+    agenda = (AgendaItem.objects.visible_to(user, "village.view_agendaitem").filter(meeting=meeting)
+              .select_related("proposer")
+              .prefetch_related(Prefetch("cases", queryset=Case.objects.visible_to(user, "cases.view_case")))
+              .order_by("order", "id"))
+    roll = (Attendance.objects.visible_to(user, "village.view_attendance").filter(meeting=meeting)
+            .select_related("person", "proxy").order_by("-entitled", "person__name", "id"))
+    polls = (Poll.objects.visible_to(user, "village.view_poll").filter(meeting=meeting)
+             .annotate(cast_count=Count("ballots", filter=Q(ballots__cast_at__isnull=False)))
+             .select_related("item").order_by("id"))
+    speeches = Speech.objects.visible_to(user, "village.view_speech").filter(meeting=meeting).order_by("id")
     return MeetingState(meeting=meeting, quorum=q.quorum_of(meeting), participation=q.participation(meeting),
-                        roll=roll, polls=polls)
+                        agenda=list(agenda), roll=list(roll), polls=list(polls), speeches=list(speeches))
 
 
 def matters_of(*, user, region: Region | None = None) -> QuerySet:

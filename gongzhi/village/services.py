@@ -71,8 +71,8 @@ def _save_new(obj, actor, perm: str):
 
 
 def _person_in_village(person: Person, region: Region, what: str = "person") -> Person:
-    if person.village_id != region.pk:
-        raise ValidationError({what: f"{person.name}不是本村（社区）登记的居民"})
+    if person.village_id != region.pk:  # not named: the caller may not be allowed to read them
+        raise ValidationError({what: "所选人员不是本村（社区）登记的居民"})
     if person.status != PersonStatus.ACTIVE:
         raise ValidationError({what: f"{person.name}已不在本村居住"})
     return person

@@ -26,7 +26,8 @@ from . import forms, selectors, services
 from . import quorum as q
 from . import workflow
 from .models import (
-    AgendaItem, AttendanceStatus, Ballot, BallotKind, Body, Choice, Decision, DecisionTask, Duty, DutyList,
+    AgendaItem, Attendance, AttendanceStatus, Ballot, BallotKind, Body, BodyMember, Choice, Decision, DecisionEntry,
+    DecisionTask, Duty, DutyList, MeetingAttachment,
     DutyListKind, ItemMode, Matter, Meeting, MeetingKind, MeetingStatus, Poll, PollStatus, PublicityItem,
 )
 
@@ -57,8 +58,16 @@ def _village(request, pk: int, perm: str = "village.view_meeting") -> Region:
     return village
 
 
-def _residents(village: Region):
-    return Person.objects.filter(village_id=village.pk, status=PersonStatus.ACTIVE).order_by("name")[:2000]
+def _residents(user, village: Region):
+    """The village's residents the user may read (the registry's own scope): the people a form
+    may name, and the only ones a posted id or name is looked up among."""
+    return (Person.objects.visible_to(user, "registry.view_person")
+            .filter(village_id=village.pk, status=PersonStatus.ACTIVE).order_by("name"))
+
+
+def _resident(user, village: Region, pk) -> Person | None:
+    pk = _int(pk)
+    return _residents(user, village).filter(pk=pk).first() if pk else None
 
 
 def _int(value) -> int | None:
@@ -130,10 +139,10 @@ def body_new(request, pk):
 @login_required
 def body(request, pk):
     found = access_object(Body.objects.select_related("region"), request.user, "village.view_body", pk=pk)
-    form = forms.MemberForm(request.POST or None, people=_residents(found.region))
+    form = forms.MemberForm(request.POST or None, people=_residents(request.user, found.region)[:2000])
     if request.method == "POST":
         if form.is_valid():
-            person = Person.objects.filter(pk=form.cleaned_data["person"]).first()
+            person = _resident(request.user, found.region, form.cleaned_data["person"])
             try:
                 services.body_member_add(actor=request.user, body=found, person=person, post=form.cleaned_data["post"])
             except ValidationError as exc:
@@ -141,7 +150,8 @@ def body(request, pk):
             else:
                 messages.success(request, _("Member added."))
                 return redirect("village:body", pk=found.pk)
-    members = found.members.select_related("person").order_by("ended_on", "post", "id")
+    members = (BodyMember.objects.visible_to(request.user, "village.view_bodymember").filter(body=found)
+               .select_related("person").order_by("ended_on", "post", "id"))
     return render(request, "village/body.html", {"body": found, "members": members, "form": form,
                                                  "can_change": can(request.user, "village.change_body", found)})
 
@@ -149,8 +159,6 @@ def body(request, pk):
 @login_required
 @require_POST
 def member_end(request, pk):
-    from .models import BodyMember
-
     member = access_object(BodyMember.objects.all(), request.user, "village.change_body", pk=pk)
     try:
         services.body_member_end(actor=request.user, member=member, reason=request.POST.get("reason", ""))
@@ -203,11 +211,11 @@ def cases(request, pk):
 def item_new(request, pk):
     region = _village(request, pk, "village.add_agendaitem")
     records = _contact_records(request.user, region)
-    form = forms.ItemForm(request.POST or None, residents=_residents(region), records=records,
+    form = forms.ItemForm(request.POST or None, residents=_residents(request.user, region)[:2000], records=records,
                           initial={"contact_record": _int(request.GET.get("contact"))})
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
-        d["proposer"] = Person.objects.filter(pk=d["proposer"]).first() if d["proposer"] else None
+        d["proposer"] = _resident(request.user, region, d["proposer"])
         d["contact_record"] = next((r for r in records if r.pk == d["contact_record"]), None)
         try:
             services.agenda_item_create(actor=request.user, region=region, **d)
@@ -252,19 +260,19 @@ def meeting_new(request, pk):
 
 
 def _meeting_context(request, meeting: Meeting, **extra) -> dict:
-    state = selectors.meeting_state(meeting)
-    items = list(meeting.items.prefetch_related("cases").order_by("order", "id"))
+    state = selectors.meeting_state(user=request.user, meeting=meeting)
     can_run = can(request.user, "village.run_meeting", meeting)
     residents = []
     if can_run and meeting.status == MeetingStatus.OPEN and meeting.kind not in q.FORMAL_KINDS:
         on_roll = {a.person_id for a in state.roll}
-        residents = [p for p in _residents(meeting.region) if p.pk not in on_roll][:500]
+        residents = list(_residents(request.user, meeting.region).exclude(pk__in=on_roll)[:500])
     return {
-        "meeting": meeting, "state": state, "items": items, "can_run": can_run,
+        "meeting": meeting, "state": state, "items": state.agenda, "can_run": can_run,
         "formal": meeting.kind in q.FORMAL_KINDS, "statuses": AttendanceStatus.choices,
-        "poll_form": forms.PollForm(items=items), "speech_form": forms.SpeechForm(), "close_form": forms.CloseForm(),
-        "speeches": meeting.speeches.all(), "residents": residents,
-        "attachments": meeting.attachments.all(), **extra,
+        "poll_form": forms.PollForm(items=state.agenda), "speech_form": forms.SpeechForm(),
+        "close_form": forms.CloseForm(), "speeches": state.speeches, "residents": residents,
+        "attachments": MeetingAttachment.objects.visible_to(request.user, "village.view_meetingattachment")
+        .filter(meeting=meeting), **extra,
     }
 
 
@@ -302,7 +310,7 @@ def meeting_do(request, pk, action):
                     marks[int(key[2:])] = value
             for key, value in post.items():
                 if key.startswith("proxy-") and _int(key[6:]) and value.strip():
-                    proxy = Person.objects.filter(village_id=found.region_id, name=value.strip()).first()
+                    proxy = _residents(user, found.region).filter(name=value.strip()).first()
                     if proxy is None:
                         raise ValidationError({"proxy": _("No resident called %(name)s in this village.")
                                                         % {"name": value.strip()}})
@@ -310,7 +318,7 @@ def meeting_do(request, pk, action):
             services.attendance_mark(actor=user, meeting=found, marks=marks, proxies=proxies)
             messages.success(request, _("Attendance saved."))
         elif action == "add":
-            person = Person.objects.filter(pk=_int(post.get("person"))).first()
+            person = _resident(user, found.region, post.get("person"))
             if person is None:
                 raise ValidationError({"person": _("Choose who came.")})
             services.attendance_add(actor=user, meeting=found, person=person)
@@ -371,7 +379,9 @@ def poll(request, pk):
         else:
             messages.success(request, _("%(n)d ballots recorded.") % {"n": cast})
         return redirect("village:poll", pk=found.pk)
-    ballots = list(Ballot.objects.filter(poll=found).select_related("voter__person").order_by("voter__person__name"))
+    readable = Attendance.objects.visible_to(user, "village.view_attendance").filter(meeting_id=found.meeting_id)
+    ballots = list(Ballot.objects.filter(poll=found, voter__in=readable).select_related("voter__person")
+                   .order_by("voter__person__name"))
     found.refresh_from_db()
     return render(request, "village/poll.html", {
         "poll": found, "ballots": ballots, "choices": Choice.choices, "explain": services.poll_explain(found),
@@ -418,7 +428,8 @@ def matter(request, pk):
         "matter": found, "path": selectors.matter_path(found), "following": following, "step_form": step_form,
         "decision": decision, "can_steer": can(user, "village.steer_matter", found), "blocked": error,
         "exemptible": found.status in workflow.EXEMPTIBLE, "exempt_form": forms.ExemptForm(),
-        "cases": found.cases.all(), "items": found.agenda_items.select_related("meeting"),
+        "cases": Case.objects.visible_to(user, "cases.view_case").filter(village_matters=found),
+        "items": found.agenda_items.select_related("meeting"),
         "rejected_polls": [p for p in polls if p.result == "rejected"],
     })
 
@@ -467,11 +478,15 @@ def decision(request, pk):
                           request.user, "village.view_decision", pk=pk)
     user = request.user
     return render(request, "village/decision.html", {
-        "decision": found, "tasks": found.tasks.select_related("assignee"), "entries": found.entries.all(),
-        "task_form": forms.TaskForm(people=_residents(found.region)), "note_form": forms.NoteForm(),
+        "decision": found,
+        "tasks": DecisionTask.objects.visible_to(user, "village.view_decisiontask").filter(decision=found)
+        .select_related("assignee"),
+        "entries": DecisionEntry.objects.visible_to(user, "village.view_decisionentry").filter(decision=found),
+        "task_form": forms.TaskForm(people=_residents(user, found.region)[:2000]), "note_form": forms.NoteForm(),
         "can_change": can(user, "village.change_decision", found),
         "can_supervise": can(user, "village.supervise_decision", found),
-        "cases": found.cases.all(), "today": timezone.localdate(),
+        "cases": Case.objects.visible_to(user, "cases.view_case").filter(village_decisions=found),
+        "today": timezone.localdate(),
     })
 
 
@@ -483,12 +498,12 @@ def decision_do(request, pk, action):
     found = access_object(Decision.objects.all(), user, perm if action == "note" else "village.change_decision", pk=pk)
     try:
         if action == "task":
-            form = forms.TaskForm(post, people=_residents(found.region))
+            form = forms.TaskForm(post, people=_residents(user, found.region)[:2000])
             if not form.is_valid():
                 raise ValidationError({"task": _("Fill in the task, who is responsible and the due date.")})
             d = form.cleaned_data
             services.task_add(actor=user, decision=found, title=d["title"], due_on=d["due_on"],
-                              assignee=Person.objects.get(pk=d["assignee"]))
+                              assignee=_resident(user, found.region, d["assignee"]))
         elif action == "progress":
             task = access_object(DecisionTask.objects.all(), user, "village.change_decision",
                                  pk=_int(post.get("task")) or 0)

@@ -108,7 +108,7 @@ def test_villagers_meeting_quorum_by_adults_or_households(village):
     sec = v.secretary
     meeting = _meeting(v, MeetingKind.VILLAGERS, "村民会议")
     services.meeting_open(actor=sec, meeting=meeting)
-    state = selectors.meeting_state(meeting)
+    state = selectors.meeting_state(user=sec, meeting=meeting)
     adults_part, households_part = state.quorum.parts
     assert adults_part.total == len(v.adults) == 28 and households_part.total == 14
     # One adult from each of 10 households: 10 of 28 adults is not more than half, but 10 of 14
@@ -116,7 +116,7 @@ def test_villagers_meeting_quorum_by_adults_or_households(village):
     one_each = [p for p in v.adults if p.relation == "head"][:10]
     assert len({p.household_id for p in one_each}) == 10
     services.attendance_mark(actor=sec, meeting=meeting, marks={p.pk: "present" for p in one_each})
-    state = selectors.meeting_state(meeting)
+    state = selectors.meeting_state(user=sec, meeting=meeting)
     assert not state.quorum.parts[0].met and state.quorum.parts[1].met and state.quorum.met
     # Participation is counted: the older heads (born 1950–1953) are elderly.
     assert state.participation["elderly"] >= 4 and state.participation["came"] == 10

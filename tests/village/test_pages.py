@@ -156,3 +156,16 @@ def test_everyone_present_in_one_tap_then_the_exceptions(village, client):
     reps = [m.person for m in v.representatives]
     c.post(url, {f"a-{reps[0].pk}": "absent"})
     assert meeting.attendance.filter(status="present").count() == 8
+
+
+def test_a_grid_worker_sees_that_a_meeting_is_held_not_who_came(village, client):
+    v = village
+    meeting = services.meeting_schedule(actor=v.secretary, region=v.region, kind="representatives",
+                                        title="村民代表会议", scheduled_at=timezone.now())
+    hold(v.secretary, meeting, [m.person for m in v.representatives[:6]])
+    client.force_login(v.world.user("grid_worker_a1_1"))
+    page = client.get(reverse("village:meeting", kwargs={"pk": meeting.pk})).content.decode()
+    assert "村民代表会议" in page
+    assert v.representatives[0].person.name not in page
+    client.force_login(v.secretary)
+    assert v.representatives[0].person.name in client.get(reverse("village:meeting", kwargs={"pk": meeting.pk})).content.decode()
