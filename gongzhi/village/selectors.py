@@ -143,10 +143,6 @@ def publicity_flags(*, user) -> QuerySet:
 # the public page (no login): only what is published
 
 
-def public_village(code: str) -> Region | None:
-    return Region.objects.filter(code=code, level=RegionLevel.VILLAGE).first()
-
-
 def public_notices(region: Region) -> QuerySet:
     return (PublicityItem.objects.filter(region=region, status__in=[PublicityStatus.PUBLISHED,
                                                                     PublicityStatus.SUPERSEDED])

@@ -78,8 +78,11 @@ def sweep_terms(today: dt.date | None = None) -> int:
         bodies = list(Body.objects.select_for_update(skip_locked=True)
                       .filter(term_warned_at__isnull=True, dissolved_on__isnull=True, term_end__isnull=False,
                               term_end__lte=today + dt.timedelta(days=365)).order_by("term_end")[:BATCH * 5])
+        warning_days: dict[int, int] = {}  # per county: one settings read per county, not per body
         for body in bodies:
-            days = q.settings_for(body.county_id).term_warning_days
+            if body.county_id not in warning_days:
+                warning_days[body.county_id] = q.settings_for(body.county_id).term_warning_days
+            days = warning_days[body.county_id]
             if body.term_end > today + dt.timedelta(days=days):
                 continue
             Body.objects.filter(pk=body.pk).update(term_warned_at=timezone.now())
