@@ -198,10 +198,13 @@ def cases(request, pk):
         groups.setdefault(case.category.name if case.category_id else "—", []).append(case)
     # Repeated matters (the same category raised three times or more from one place in 90 days):
     # each is offered as one agenda item in one tap.
-    similar = [c for c in clusters(user=user, region=region, limit=10, with_cases=20)
-               if sum(1 for x in c.cases if x.status != CaseStatus.CLOSED) >= 2]
-    for cluster in similar:
-        cluster.open_cases = [x for x in cluster.cases if x.status != CaseStatus.CLOSED]
+    # Cases already on an agenda item are not offered again.
+    on_agenda = set(AgendaItem.objects.filter(region=region, cases__isnull=False).values_list("cases", flat=True))
+    similar = []
+    for cluster in clusters(user=user, region=region, limit=10, with_cases=20):
+        cluster.open_cases = [x for x in cluster.cases if x.status != CaseStatus.CLOSED and x.pk not in on_agenda]
+        if len(cluster.open_cases) >= 2:
+            similar.append(cluster)
     chosen = _int(request.GET.get("case"))
     return render(request, "village/cases.html", {"region": region, "groups": groups, "modes": ItemMode.choices,
                                                   "similar": similar, "chosen": chosen})

@@ -169,3 +169,11 @@ def test_a_grid_worker_sees_that_a_meeting_is_held_not_who_came(village, client)
     assert v.representatives[0].person.name not in page
     client.force_login(v.secretary)
     assert v.representatives[0].person.name in client.get(reverse("village:meeting", kwargs={"pk": meeting.pk})).content.decode()
+
+
+def test_a_cluster_once_on_the_agenda_is_not_offered_again(village, client):
+    v = village
+    c = _client(client, v)
+    url = reverse("village:cases", kwargs={"pk": v.region.pk})
+    c.post(url, {"cases": [x.pk for x in v.cases], "mode": "decide"})
+    assert "反复反映" not in c.get(url).content.decode()
