@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "gongzhi.care",
     "gongzhi.intake",
     "gongzhi.village",
+    "gongzhi.linking",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,8 @@ CELERY_BEAT_SCHEDULE = {
     "care-reclassify-changed": {"task": "care.reclassify_changed", "schedule": 600.0},
     # gongzhi.village: overdue decision tasks, term ends, unexplained exemptions, late publicity.
     "village-sweep": {"task": "village.sweep", "schedule": 3600.0},
+    # gongzhi.linking: stale list items, fast-track requests past their working-day limit.
+    "linking-sweep": {"task": "linking.sweep", "schedule": 1800.0},
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -105,6 +105,8 @@ def build_world() -> World:
     _login(w, "village_secretary_a1", "village_secretary", "五一村书记", region=r["A1"])
     _login(w, "grid_worker_a1_1", "grid_worker", "五一村一组网格员", grid=g["A1-1"])
     _login(w, "department_handler", "department_handler", "民政局经办人", department=w.department)
+    # 结对共建: the county civil-affairs bureau's liaison, over the bureau's own pairings only.
+    _login(w, "agency_liaison", "agency_liaison", "民政局结对联络员", department=w.department)
     _login(w, "outsider_b", "town_secretary", "涧池镇书记", region=r["B"])
     _login(w, "auditor", "auditor", "审计员")
     _login(w, "three_line_a1", "three_line", "党员李强", person=member)

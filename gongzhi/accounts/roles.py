@@ -109,12 +109,56 @@ VILLAGE_PERMS = {
 VILLAGE_SUPERVISOR = ("village_supervisor", "村务监督委员会主任", "region",
                       ["registry.view_region", "cases.view_case"] + VILLAGE_VIEW + ["village.supervise_decision"])
 
+# Linking up (gongzhi.linking): pairing and co-building, the three lists, the fast track, 三联 and the
+# 535 links, town–village integration.
+LINKING_VIEW = [f"linking.view_{m}" for m in (
+    "pairing", "liaisonpost", "liaisonterm", "handover", "pairingmessage", "resourceitem", "needitem", "project",
+    "projecttask", "activity", "activityattendance", "surveyresponse", "evaluation", "feedbackitem", "plan",
+    "planfeedback", "approvalrequest", "link", "linkactivity", "villagegrade", "alliance", "alliancemember",
+    "allianceoperation", "resourceshare", "keytask", "keytaskprogress", "workteam", "workteammember",
+    "stationday", "linkingsettings")]
+# What a liaison does on either side: keep the lists, hold activities, evaluate, plan, ask.
+LINKING_LIAISON = LINKING_VIEW + [
+    "linking.sign_pairing", "linking.change_liaisonpost", "linking.add_pairingmessage",
+    "linking.add_resourceitem", "linking.change_resourceitem", "linking.add_needitem", "linking.change_needitem",
+    "linking.add_project", "linking.change_project", "linking.add_activity", "linking.change_activity",
+    "linking.add_evaluation", "linking.add_feedbackitem", "linking.add_plan", "linking.change_plan",
+    "linking.add_approvalrequest", "linking.add_linkactivity",
+]
+LINKING_TOWN = LINKING_LIAISON + [
+    "linking.add_pairing", "linking.change_pairing", "linking.supervise_pairing", "linking.decide_approvalrequest",
+    "linking.add_keytask", "linking.change_keytask", "linking.add_workteam", "linking.change_workteam",
+    "linking.add_link", "linking.change_link", "linking.add_alliance", "linking.change_alliance",
+    "linking.add_resourceshare",
+]
+LINKING_PERMS = {
+    "county_secretary": LINKING_VIEW + [
+        "linking.add_pairing", "linking.change_pairing", "linking.supervise_pairing",
+        "linking.decide_approvalrequest", "linking.add_link", "linking.change_link", "linking.add_linkactivity",
+        "linking.add_villagegrade", "linking.change_villagegrade", "linking.add_alliance", "linking.change_alliance",
+        "linking.add_resourceshare", "linking.change_linkingsettings", "linking.add_keytask"],
+    "town_secretary": LINKING_TOWN,
+    # The village keeps its side of the pairing and reports its key tasks and the team's days.
+    "village_secretary": LINKING_LIAISON + ["linking.change_keytask", "linking.change_workteam",
+                                            "linking.add_resourceshare"],
+    # Grid workers bring needs from their rounds (a contact record) to the pairing.
+    "grid_worker": ["linking.view_pairing", "linking.view_needitem", "linking.add_needitem"],
+    "auditor": LINKING_VIEW,
+    # The 12345 line's cases reach a pairing as feedback, or as a need, through the dispatcher.
+    "dispatcher": LINKING_VIEW + ["linking.add_feedbackitem", "linking.add_needitem"],
+}
+# 机关联络员: an agency's liaison, over their department's pairings only (a department grant).
+AGENCY_LIAISON = ("agency_liaison", "结对共建联络员（机关单位）", "department",
+                  ["registry.view_department"] + LINKING_LIAISON)
+
 BUILTIN_ROLES = [
-    (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []) + VILLAGE_PERMS.get(code, []))
+    (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []) + VILLAGE_PERMS.get(code, [])
+     + LINKING_PERMS.get(code, []))
     for code, name, kind, perms in BUILTIN_ROLES
 ] + [DISPATCHER]
-DISPATCHER = (DISPATCHER[0], DISPATCHER[1], DISPATCHER[2], DISPATCHER[3] + VILLAGE_PERMS["dispatcher"])
-BUILTIN_ROLES = BUILTIN_ROLES[:-1] + [DISPATCHER, VILLAGE_SUPERVISOR]
+DISPATCHER = (DISPATCHER[0], DISPATCHER[1], DISPATCHER[2],
+              DISPATCHER[3] + VILLAGE_PERMS["dispatcher"] + LINKING_PERMS["dispatcher"])
+BUILTIN_ROLES = BUILTIN_ROLES[:-1] + [DISPATCHER, VILLAGE_SUPERVISOR, AGENCY_LIAISON]
 
 
 # The system administrator's permissions beyond Gongzhi's own apps: unlocking logins.

@@ -244,6 +244,9 @@ REQUESTER_TEXTS = {
     "village_agenda": "【{site}】您反映的“{title}”（编号{number}）已列入村里议事：{note}",
     "village_decision": "【{site}】您反映的“{title}”（编号{number}）村里已作出决议：{note} 进展可在村务公开栏查看。",
     "village_progress": "【{site}】您反映的“{title}”（编号{number}）相关决议进展：{note}",
+    # Written by the linking-up module (结对共建).
+    "pairing_need": "【{site}】您反映的“{title}”（编号{number}）已列入结对共建需求清单：{note}",
+    "pairing_project": "【{site}】您反映的“{title}”（编号{number}）已由结对共建项目承接：{note}",
 }
 
 

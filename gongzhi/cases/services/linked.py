@@ -1,4 +1,5 @@
-"""What other parts of the platform tell a case: a village decision it fed (gongzhi.village).
+"""What other parts of the platform tell a case: a village decision it fed (gongzhi.village), a
+pairing need or project it became (gongzhi.linking).
 
 Not a step of the nine: the case's status does not change. The entry is public, so the requester
 sees it on their tracking page, and they are sent an SMS when they left a number.
@@ -16,7 +17,9 @@ from ._common import _event, _require_text
 
 # The entries other apps may write, and the requester text each sends (cases/notifications.py).
 LINKED_KINDS = {"village_agenda": "village_agenda", "village_decision": "village_decision",
-                "village_progress": "village_progress"}
+                "village_progress": "village_progress",
+                # gongzhi.linking: a need raised from the case, and the pairing project that meets it
+                "pairing_need": "pairing_need", "pairing_project": "pairing_project"}
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ OTHER_EVENTS = {
     "overdue_escalated": _("Overdue: escalated for supervision"), "summons_overdue": _("Summons not answered in time"),
     "village_agenda": _("Put on a village meeting's agenda"), "village_decision": _("Village decision"),
     "village_progress": _("Village decision: progress"),
+    "pairing_need": _("Listed as a pairing need"), "pairing_project": _("Pairing project"),
 }
 
 

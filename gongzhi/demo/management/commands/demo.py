@@ -128,6 +128,12 @@ class Command(BaseCommand):
                     sweep_all()
                 except Exception as exc:
                     self.stderr.write(f"village sweep failed: {exc}")
+                try:  # linking up: stale lists, overdue fast-track requests
+                    from gongzhi.linking.sweeps import sweep_all as linking_sweep
+
+                    linking_sweep()
+                except Exception as exc:
+                    self.stderr.write(f"linking sweep failed: {exc}")
                 try:  # Open311 receipts an in-process registration could not take (beat does this in production)
                     from gongzhi.intake.receipts import register_received
 
