@@ -9,6 +9,7 @@ def _nav(user) -> dict[str, bool]:
         "audit": has_perm_anywhere(user, "core.view_auditlog"),
         "cases": has_perm_anywhere(user, "cases.view_case"),
         "village": has_perm_anywhere(user, "village.view_meeting"),
+        "linking": has_perm_anywhere(user, "linking.view_pairing") or has_perm_anywhere(user, "linking.view_keytask"),
     }
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gongzhi.core.forms import add_validation_errors
 from gongzhi.core.pagination import paginate
 from gongzhi.core.scoping import access_object, has_perm_anywhere, require_perm
 from gongzhi.registry.models import ContactAssignment, Grid, Household, PersonStatus, Region, RegionLevel
@@ -26,12 +27,7 @@ from .models import (
 )
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+_add_errors = add_validation_errors  # gongzhi.core.forms: how every page shows a service's errors
 
 
 def _village(request, pk: int, perm: str = "care.view_householdclass") -> Region:

@@ -55,3 +55,30 @@ class HolidayTableForm(forms.Form):
         except CalendarFileError as exc:
             raise forms.ValidationError(exc.errors) from None
         return data
+
+
+# ---- a service's ValidationError on a page -------------------------------------------------
+# Services raise ValidationError({field: message}) in Chinese; every page shows it the same way.
+
+
+def validation_messages(exc) -> list[str]:
+    """Every message of a service's ``ValidationError``, flat."""
+    if hasattr(exc, "error_dict"):
+        return [str(m) for errors in exc.error_dict.values() for e in errors for m in e.messages]
+    return [str(m) for m in exc.messages]
+
+
+def add_validation_errors(form, exc) -> None:
+    """Put a service's errors on ``form``: by field where the form has it, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def flash_validation_errors(request, exc) -> None:
+    from django.contrib import messages
+
+    for message in validation_messages(exc):
+        messages.error(request, message)

@@ -15,6 +15,8 @@ DEFAULT_RATE_LIMITS = {
     "resident_submit": (20, 600),   # the residents' page: 20 matters per 10 minutes per IP (CGNAT-friendly)
     "resident_track": (120, 60),    # tracking-code look-ups
     "resident_feedback": (20, 600),
+    # a pairing activity's on-site survey: a whole meeting room may answer from one village Wi-Fi
+    "pairing_survey": (200, 600),
     "open311_post": (30, 600),      # anonymous Open311 POST per IP
     "open311_client_post": (6000, 60),  # Open311 POST per api_key client
     "open311_get": (600, 60),

@@ -805,7 +805,8 @@ class LinkActivity(TerritoryMixin):
     class Meta:
         ordering = ["-held_on", "-id"]
 
-    scope_rule = Link.scope_rule
+    scope_rule = ScopeRule(region=in_territory(), grid=in_grid_village(),
+                           department=of_department("link__from_department_id"))
 
 
 class VillageGradeKind(models.TextChoices):

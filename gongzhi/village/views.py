@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.cases.models import Case, CaseStatus
+from gongzhi.core.forms import add_validation_errors, flash_validation_errors, validation_messages
 from gongzhi.core.pagination import paginate
 from gongzhi.intake.duplicates import clusters
 from gongzhi.core.scoping import access_object, can, has_perm_anywhere, require_perm
@@ -32,23 +33,8 @@ from .models import (
 )
 
 
-def _errors(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [str(m) for errors in exc.error_dict.values() for e in errors for m in e.messages]
-    return [str(m) for m in exc.messages]
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _flash(request, exc: ValidationError) -> None:
-    for message in _errors(exc):
-        messages.error(request, message)
+# Shown the same way on every page (gongzhi.core.forms).
+_errors, _add_errors, _flash = validation_messages, add_validation_errors, flash_validation_errors
 
 
 def _village(request, pk: int, perm: str = "village.view_meeting") -> Region:
