@@ -65,3 +65,6 @@ def make_pairing(world, *, sign=True):
 @pytest.fixture
 def linked(world):
     return make_pairing(world)
+
+
+from tests.browser.conftest import browser, browser_login, wait  # noqa: E402,F401  (the browser test's fixtures)
