@@ -116,7 +116,7 @@ LINKING_VIEW = [f"linking.view_{m}" for m in (
     "projecttask", "activity", "activityattendance", "surveyresponse", "evaluation", "feedbackitem", "plan",
     "planfeedback", "approvalrequest", "link", "linkactivity", "villagegrade", "alliance", "alliancemember",
     "allianceoperation", "resourceshare", "keytask", "keytaskprogress", "workteam", "workteammember",
-    "stationday", "linkingsettings")]
+    "stationday", "linkingsettings", "memberreport", "memberservice")]
 # What a liaison does on either side: keep the lists, hold activities, evaluate, plan, ask.
 LINKING_LIAISON = LINKING_VIEW + [
     "linking.sign_pairing", "linking.change_liaisonpost", "linking.add_pairingmessage",
@@ -129,7 +129,7 @@ LINKING_TOWN = LINKING_LIAISON + [
     "linking.add_pairing", "linking.change_pairing", "linking.supervise_pairing", "linking.decide_approvalrequest",
     "linking.add_keytask", "linking.change_keytask", "linking.add_workteam", "linking.change_workteam",
     "linking.add_link", "linking.change_link", "linking.add_alliance", "linking.change_alliance",
-    "linking.add_resourceshare",
+    "linking.add_resourceshare", "linking.add_memberreport", "linking.add_memberservice",
 ]
 LINKING_PERMS = {
     "county_secretary": LINKING_VIEW + [
@@ -140,7 +140,8 @@ LINKING_PERMS = {
     "town_secretary": LINKING_TOWN,
     # The village keeps its side of the pairing and reports its key tasks and the team's days.
     "village_secretary": LINKING_LIAISON + ["linking.change_keytask", "linking.change_workteam",
-                                            "linking.add_resourceshare"],
+                                            "linking.add_resourceshare", "linking.add_memberreport",
+                                            "linking.add_memberservice"],
     # Grid workers bring needs from their rounds (a contact record) to the pairing.
     "grid_worker": ["linking.view_pairing", "linking.view_needitem", "linking.add_needitem"],
     "auditor": LINKING_VIEW,

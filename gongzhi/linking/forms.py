@@ -378,3 +378,15 @@ class PublicFeedbackForm(forms.Form):
     name = forms.CharField(label=_("How to address you (optional)"), max_length=20, required=False)
     phone = forms.CharField(label=_("Phone, if you want an answer (optional)"), max_length=20, required=False)
     key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class MemberReportForm(forms.Form):
+    membership = forms.IntegerField(widget=forms.HiddenInput)
+    pledge = forms.CharField(label=_("What they offer to do"), max_length=200, required=False)
+
+
+class MemberServiceForm(forms.Form):
+    report = forms.IntegerField(widget=forms.HiddenInput)
+    on = _date(_("On"))
+    hours = forms.DecimalField(label=_("Hours"), min_value=0, max_digits=4, decimal_places=1)
+    work = forms.CharField(label=_("What they did"), max_length=200)

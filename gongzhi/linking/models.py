@@ -1041,3 +1041,55 @@ class StationDay(TerritoryScoped):
     class Meta:
         ordering = ["member", "-on"]
         constraints = [models.UniqueConstraint(fields=["member", "on"], name="linking_one_station_day_per_date")]
+
+
+# ---------------------------------------------------------------------------------------------
+# 在职党员进社区报到: in-service party members report to the community where they live
+
+
+class MemberReportStatus(models.TextChoices):
+    ACTIVE = "active", _("Reported")
+    ENDED = "ended", _("Ended (moved or left service)")
+
+
+class MemberReport(TerritoryScoped):
+    """An in-service party member's report (报到) to the community or village they live in. The
+    member and their own branch come from the registry (``PartyMembership.in_service``); the
+    territory is where they live, so the community sees and confirms their service there."""
+
+    membership = models.ForeignKey("registry.PartyMembership", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+",
+                               help_text=_("The community or village the member lives in."))
+    reported_on = models.DateField(_("reported on"))
+    pledge = models.CharField(_("what they offer to do"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=MemberReportStatus.choices,
+                              default=MemberReportStatus.ACTIVE)
+    ended_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["region", "-reported_on", "id"]
+        verbose_name = _("in-service member's report")
+        constraints = [models.UniqueConstraint(fields=["membership"], condition=Q(status="active"),
+                                               name="linking_one_active_report_per_membership")]
+
+
+class MemberService(TerritoryScoped):
+    """A service an in-service member gave in their community, confirmed by the community."""
+
+    report = models.ForeignKey(MemberReport, on_delete=models.PROTECT, related_name="services")
+    on = models.DateField(_("on"))
+    hours = models.DecimalField(_("hours"), max_digits=4, decimal_places=1,
+                                validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("24"))])
+    work = models.CharField(_("what they did"), max_length=200)
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["report", "-on", "-id"]
+        verbose_name = _("in-service member's service")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("pairings/<int:pk>/<slug:action>/", views.pairing_do, name="pairing_do"),
     path("posts/<int:pk>/handover/", views.handover, name="handover"),
     path("villages/<int:pk>/sources/", views.sources, name="sources"),
+    path("villages/<int:pk>/members/", views.members, name="members"),
     path("needs/<int:pk>/", views.need, name="need"),
     path("needs/<int:pk>/<slug:action>/", views.need_do, name="need_do"),
     path("projects/<int:pk>/", views.project, name="project"),

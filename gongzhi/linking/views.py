@@ -26,7 +26,7 @@ from gongzhi.core.forms import add_validation_errors, flash_validation_errors
 from gongzhi.core.scoping import access_object, can, has_perm_anywhere, require_perm
 from gongzhi.registry.models import Department, PartyOrganization, Person, Region, RegionLevel
 
-from . import forms, selectors, services
+from . import forms, reporting, selectors, services
 from .models import (
     Activity, ActivityStatus, Alliance, ApprovalRequest, KeyTask, LiaisonPost, Link, LinkingSettings, LinkKind,
     NeedItem, NeedSource, Pairing, PairingStatus, Principle, Plan, PlanStatus, Project, ProjectStatus, ProjectTask,
@@ -171,6 +171,8 @@ def pairing(request, pk):
         "can_change": can(user, "linking.change_pairing", p),
         "can_need": can(user, "linking.add_needitem", p),
         "can_feedback": can(user, "linking.add_feedbackitem", p),
+        "can_members": has_perm_anywhere(user, "linking.view_memberreport") and p.village_id
+        and Region.objects.visible_to(user, "linking.view_memberreport").filter(pk=p.village_id).exists(),
     }
     return render(request, "linking/pairing.html", context)
 
@@ -898,3 +900,48 @@ def settings_page(request, pk):
             messages.success(request, _("Settings saved."))
             return redirect("linking:settings", pk=county.pk)
     return render(request, "linking/form.html", {"form": form, "title": _("Linking-up settings")})
+
+
+# ---------------------------------------------------------------------------------------------
+# 在职党员进社区报到
+
+
+@login_required
+def members(request, pk):
+    """The in-service party members living in a community: who has reported, their service."""
+    village = _region(request, pk, "linking.view_memberreport", RegionLevel.VILLAGE)
+    user = request.user
+    if request.method == "POST":
+        if not can(user, "linking.add_memberreport", village):
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "report":
+                form = forms.MemberReportForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError({k: v for k, v in form.errors.items()})
+                membership = reporting.should_report(user=user, region=village).filter(
+                    pk=form.cleaned_data["membership"]).first()
+                if membership is None:
+                    raise ValidationError({"membership": "请选择本社区的在职党员"})
+                reporting.member_report(actor=user, membership=membership, pledge=form.cleaned_data["pledge"])
+            elif action == "service":
+                form = forms.MemberServiceForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError({k: v for k, v in form.errors.items()})
+                report = reporting.reports_of(user=user, region=village).filter(pk=form.cleaned_data["report"]).first()
+                if report is None:
+                    raise ValidationError({"report": "请选择已报到的党员"})
+                reporting.member_service_record(actor=user, report=report, on=form.cleaned_data["on"],
+                                                hours=form.cleaned_data["hours"], work=form.cleaned_data["work"])
+            else:
+                raise ValidationError({"action": "未知的操作"})
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            _flash(request, exc)
+        return redirect("linking:members", pk=village.pk)
+    return render(request, "linking/members.html", {
+        "village": village,
+        "should": reporting.should_report(user=user, region=village) if has_perm_anywhere(user, "registry.view_partymembership") else [],
+        "reports": reporting.reports_of(user=user, region=village),
+        "can_record": can(user, "linking.add_memberreport", village), "today": timezone.localdate()})

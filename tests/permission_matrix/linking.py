@@ -143,6 +143,7 @@ CASES = [
     Case("linking:handover", kwargs=pk_of(post), allowed=LIAISONS, forbidden=(CS, GW, AUD) + NONE,
          out_of_scope=(OUT,)),
     Case("linking:sources", kwargs=a1, allowed=(VS, TS, GW), forbidden=(CS, AUD) + NONE, out_of_scope=(OUT, AL)),
+    Case("linking:members", kwargs=a1, allowed=(VS, TS, CS, AUD), forbidden=(GW,) + NONE, out_of_scope=(AL, OUT)),
     Case("linking:need", kwargs=pk_of(need), allowed=READERS + (GW,), forbidden=NONE, out_of_scope=(OUT,)),
     Case("linking:need_do", kwargs=action(need, "check"), method="post", ok=(302,),
          data=lambda w: {"feasibility": "feasible", "note": "会议室每周可用两次"}, allowed=LIAISONS,
