@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     ActivityKind, Aim, AllianceMode, ApprovalKind, AttendeeSide, Feasibility, FeedbackChannel, JointAction, LinkKind,
-    LinkingSettings, MessageKind, NeedGrade, PairingKind, Principle, Rating, ResourceKind, Side, UseForm,
+    LinkingSettings, MessageKind, NeedGrade, PairingKind, Principle, Rating, ResourceKind, ShareKind, ShareMode, Side,
+    UseForm,
     VillageGradeKind,
 )
 
@@ -390,3 +391,19 @@ class MemberServiceForm(forms.Form):
     on = _date(_("On"))
     hours = forms.DecimalField(label=_("Hours"), min_value=0, max_digits=4, decimal_places=1)
     work = forms.CharField(label=_("What they did"), max_length=200)
+
+
+class ShareForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is shared"), choices=ShareKind.choices)
+    mode = forms.ChoiceField(label=_("How"), choices=ShareMode.choices)
+    title = forms.CharField(label=_("Description"), max_length=200)
+    from_region = forms.TypedChoiceField(label=_("From"), coerce=int)
+    to_region = forms.TypedChoiceField(label=_("To"), coerce=int)
+    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2)
+    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    started_on = _date(_("Since"))
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_region"].choices = [(r.pk, r.name) for r in villages]
+        self.fields["to_region"].choices = [(r.pk, r.name) for r in villages]

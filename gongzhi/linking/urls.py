@@ -30,6 +30,7 @@ urlpatterns = [
     path("links/<int:pk>/<slug:action>/", views.link_do, name="link_do"),
     path("grades/", views.grade, name="grade"),
     path("alliances/", views.alliances, name="alliances"),
+    path("shares/new/", views.share_new, name="share_new"),
     path("alliances/<int:pk>/", views.alliance, name="alliance"),
     path("alliances/<int:pk>/<slug:action>/", views.alliance_do, name="alliance_do"),
     path("integration/<int:pk>/", views.integration, name="integration"),

@@ -30,7 +30,7 @@ from . import forms, reporting, selectors, services
 from .models import (
     Activity, ActivityStatus, Alliance, ApprovalRequest, KeyTask, LiaisonPost, Link, LinkingSettings, LinkKind,
     NeedItem, NeedSource, Pairing, PairingStatus, Principle, Plan, PlanStatus, Project, ProjectStatus, ProjectTask,
-    ResourceItem, Side, VillageGrade, WorkTeamMember,
+    ResourceItem, ResourceShare, Side, VillageGrade, WorkTeamMember,
 )
 
 _flash = flash_validation_errors
@@ -752,7 +752,36 @@ def alliances(request):
     elif request.method == "POST":
         raise PermissionDenied
     rows = Alliance.objects.visible_to(user, "linking.view_alliance").prefetch_related("members", "operations")
-    return render(request, "linking/alliances.html", {"alliances": rows[:100], "form": form})
+    shares = (ResourceShare.objects.visible_to(user, "linking.view_resourceshare")
+              .select_related("from_region", "to_region")[:100])
+    share_form = forms.ShareForm(villages=_share_villages(user)) if has_perm_anywhere(user, "linking.add_resourceshare") else None
+    return render(request, "linking/alliances.html", {"alliances": rows[:100], "form": form, "shares": shares,
+                                                      "share_form": share_form})
+
+
+def _share_villages(user):
+    """The villages a share may join: any of the user's county (a share crosses village lines)."""
+    counties = Region.objects.visible_to(user, "linking.add_resourceshare").values("county_id")
+    return Region.objects.filter(county_id__in=counties, level=RegionLevel.VILLAGE).order_by("code")[:2000]
+
+
+@login_required
+@require_POST
+def share_new(request):
+    """资源联享: information, capital or people shared between villages."""
+    user = request.user
+    require_perm(user, "linking.add_resourceshare")
+    form = forms.ShareForm(request.POST, villages=_share_villages(user))
+    try:
+        if not form.is_valid():
+            raise ValidationError({k: v for k, v in form.errors.items()})
+        d = form.cleaned_data
+        d["from_region"], d["to_region"] = Region.objects.get(pk=d["from_region"]), Region.objects.get(pk=d["to_region"])
+        services.resource_share_record(actor=user, **d)
+        messages.success(request, _("Saved."))
+    except ValidationError as exc:
+        _flash(request, exc)
+    return redirect("linking:alliances")
 
 
 @login_required
