@@ -68,7 +68,7 @@ class ResourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=ResourceKind.choices)
     name = forms.CharField(label=_("Resource"), max_length=150)
     capacity = forms.IntegerField(label=_("Quantity or capacity"), min_value=1, max_value=10**9)
-    unit = forms.CharField(label=_("Unit"), max_length=20)
+    unit = forms.CharField(label=_("Unit of measure"), max_length=20)
     use_form = forms.ChoiceField(label=_("Form of use"), choices=UseForm.choices)
     place = forms.TypedChoiceField(label=_("Where"), coerce=int, required=False, empty_value=None)
     conditions = forms.CharField(label=_("Conditions"), max_length=300, required=False)
@@ -84,7 +84,7 @@ class NeedForm(forms.Form):
     grade = forms.ChoiceField(label=_("Grade"), choices=NeedGrade.choices, widget=forms.RadioSelect,
                               initial=NeedGrade.GENERAL)
     quantity = forms.IntegerField(label=_("Quantity wanted"), min_value=1, max_value=10**9, initial=1)
-    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    unit = forms.CharField(label=_("Unit of measure"), max_length=20, required=False)
     asked_by = forms.CharField(label=_("Asked by"), max_length=100, required=False)
     description = _text(_("Description"), required=False)
     place = forms.TypedChoiceField(label=_("Where"), coerce=int, required=False, empty_value=None)
@@ -130,7 +130,7 @@ class ConfirmForm(forms.Form):
     title = forms.CharField(label=_("Project title"), max_length=200, required=False)
     task_title = forms.CharField(label=_("First task"), max_length=200, required=False)
     task_assignee = forms.CharField(label=_("Responsible person"), max_length=50, required=False)
-    task_due = _date(_("Due"), required=False)
+    task_due = _date(_("Due by"), required=False)
     task_department = forms.TypedChoiceField(label=_("Department"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args, departments=(), **kwargs):
@@ -141,7 +141,7 @@ class ConfirmForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
     assignee_name = forms.CharField(label=_("Responsible person"), max_length=50)
-    due_on = _date(_("Due"))
+    due_on = _date(_("Due by"))
     department = forms.TypedChoiceField(label=_("Department"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args, departments=(), **kwargs):
@@ -238,7 +238,7 @@ class ApprovalForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    approve = forms.TypedChoiceField(label=_("Decision"), coerce=lambda v: v == "1", widget=forms.RadioSelect,
+    approve = forms.TypedChoiceField(label=_("Your decision"), coerce=lambda v: v == "1", widget=forms.RadioSelect,
                                      choices=[("1", _("Approve")), ("0", _("Refuse"))])
     note = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
@@ -330,8 +330,8 @@ class KeyTaskForm(forms.Form):
     aim = forms.ChoiceField(label=_("Aim"), choices=Aim.choices)
     title = forms.CharField(label=_("Task"), max_length=200)
     target = forms.DecimalField(label=_("Target"), min_value=0, max_digits=14, decimal_places=2)
-    unit = forms.CharField(label=_("Unit"), max_length=20)
-    due_on = _date(_("Due"))
+    unit = forms.CharField(label=_("Unit of measure"), max_length=20)
+    due_on = _date(_("Due by"))
 
 
 class KeyTaskReportForm(forms.Form):
@@ -395,12 +395,12 @@ class MemberServiceForm(forms.Form):
 
 class ShareForm(forms.Form):
     kind = forms.ChoiceField(label=_("What is shared"), choices=ShareKind.choices)
-    mode = forms.ChoiceField(label=_("How"), choices=ShareMode.choices)
+    mode = forms.ChoiceField(label=_("Way of sharing"), choices=ShareMode.choices)
     title = forms.CharField(label=_("Description"), max_length=200)
-    from_region = forms.TypedChoiceField(label=_("From"), coerce=int)
-    to_region = forms.TypedChoiceField(label=_("To"), coerce=int)
+    from_region = forms.TypedChoiceField(label=_("Shared by"), coerce=int)
+    to_region = forms.TypedChoiceField(label=_("Shared with"), coerce=int)
     amount = forms.DecimalField(label=_("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2)
-    unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
+    unit = forms.CharField(label=_("Unit of measure"), max_length=20, required=False)
     started_on = _date(_("Since"))
 
     def __init__(self, *args, villages=(), **kwargs):

@@ -263,7 +263,7 @@ class LiaisonTerm(PairingScoped):
 
 class MessageKind(models.TextChoices):
     MESSAGE = "message", _("Message")
-    DECISION = "decision", _("Decision")
+    DECISION = "decision", _("Decision taken")
     NOTE = "note", _("Note")
 
 
@@ -344,7 +344,7 @@ class ResourceItem(ListItem):
     kind = models.CharField(_("type"), max_length=12, choices=ResourceKind.choices)
     name = models.CharField(_("name"), max_length=150)
     capacity = models.PositiveIntegerField(_("quantity or capacity"), validators=[MinValueValidator(1)])
-    unit = models.CharField(_("unit"), max_length=20, help_text=_("e.g. 次/月, 人, 元, 间"))
+    unit = models.CharField(_("unit of measure"), max_length=20, help_text=_("e.g. 次/月, 人, 元, 间"))
     committed = models.PositiveIntegerField(_("committed to projects"), default=0)
     use_form = models.CharField(_("form of use"), max_length=10, choices=UseForm.choices)
     state = models.CharField(_("state"), max_length=10, choices=ResourceState.choices,
@@ -408,7 +408,7 @@ class NeedItem(ListItem):
     description = models.TextField(_("description"), blank=True)
     kind = models.CharField(_("type of resource wanted"), max_length=12, choices=ResourceKind.choices)
     quantity = models.PositiveIntegerField(_("quantity wanted"), default=1, validators=[MinValueValidator(1)])
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit = models.CharField(_("unit of measure"), max_length=20, blank=True)
     grade = models.CharField(_("grade"), max_length=10, choices=NeedGrade.choices, default=NeedGrade.GENERAL)
     place = models.ForeignKey("registry.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                               help_text=_("Where it is needed (the village or a villager group)."))
@@ -443,7 +443,7 @@ class NeedItem(ListItem):
 
 class ProjectStatus(models.TextChoices):
     UNDERWAY = "underway", _("Underway")
-    DONE = "done", _("Done")
+    DONE = "done", _("Finished")
     SUSPENDED = "suspended", _("Suspended")
 
 
@@ -482,7 +482,7 @@ class ProjectTask(PairingScoped):
                                    related_name="+")
     assignee = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     assignee_name = models.CharField(_("responsible person"), max_length=50)
-    due_on = models.DateField(_("due"))
+    due_on = models.DateField(_("due by"))
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=[MaxValueValidator(100)])
     note = models.CharField(_("latest progress"), max_length=300, blank=True)
     done_on = models.DateField(null=True, blank=True)
@@ -588,7 +588,7 @@ class SurveyResponse(PairingScoped):
 
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="survey_responses")
     content = models.PositiveSmallIntegerField(_("content"), choices=Rating.choices)
-    format = models.PositiveSmallIntegerField(_("format"), choices=Rating.choices)
+    format = models.PositiveSmallIntegerField(_("activity format"), choices=Rating.choices)
     timing = models.PositiveSmallIntegerField(_("timing"), choices=Rating.choices)
     comment = models.CharField(_("comment"), max_length=300, blank=True)
     channel = models.CharField(max_length=12, choices=FeedbackChannel.choices, default=FeedbackChannel.SURVEY)
@@ -911,7 +911,7 @@ class ResourceShare(TerritoryScoped):
     pairing = models.ForeignKey(Pairing, null=True, blank=True, on_delete=models.PROTECT, related_name="shares")
     alliance = models.ForeignKey(Alliance, null=True, blank=True, on_delete=models.PROTECT, related_name="shares")
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit = models.CharField(_("unit of measure"), max_length=20, blank=True)
     started_on = models.DateField(_("started"))
 
     objects = ScopedManager()
@@ -932,7 +932,7 @@ class Aim(models.TextChoices):
 
 class KeyTaskStatus(models.TextChoices):
     OPEN = "open", _("Underway")
-    DONE = "done", _("Done")
+    DONE = "done", _("Finished")
     DROPPED = "dropped", _("Dropped")
 
 
@@ -944,9 +944,9 @@ class KeyTask(TerritoryScoped):
     aim = models.CharField(_("aim"), max_length=12, choices=Aim.choices)
     title = models.CharField(_("task"), max_length=200)
     target = models.DecimalField(_("target"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    unit = models.CharField(_("unit"), max_length=20)
+    unit = models.CharField(_("unit of measure"), max_length=20)
     achieved = models.DecimalField(_("achieved"), max_digits=14, decimal_places=2, default=0)
-    due_on = models.DateField(_("due"))
+    due_on = models.DateField(_("due by"))
     status = models.CharField(_("status"), max_length=10, choices=KeyTaskStatus.choices, default=KeyTaskStatus.OPEN)
     set_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
