@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("gongzhi.care.api_urls")),
     path("", include("gongzhi.intake.api_urls")),
     path("", include("gongzhi.village.api_urls")),
+    path("", include("gongzhi.linking.api_urls")),
 ]

@@ -52,7 +52,7 @@ class Candidate:
 
 def _place(need: NeedItem, resource: ResourceItem) -> tuple[str, str]:
     place = resource.place
-    if place is None:
+    if place is None or place.town_id is None:  # no place, or the county itself: serves the whole county
         return "county", "服务全县"
     need_village = need.place.village_id if need.place_id else need.village_id
     if place.village_id and place.village_id == need_village:

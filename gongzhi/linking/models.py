@@ -38,7 +38,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.scoping import ScopedManager, ScopeRule, in_grid_village, in_territory, of_department
+from gongzhi.core.scoping import ScopedManager, ScopeRule, either, in_grid_village, in_territory, of_department
 from gongzhi.registry.models import TerritoryMixin
 
 USER = settings.AUTH_USER_MODEL
@@ -55,20 +55,28 @@ class TerritoryScoped(TerritoryMixin):
 
 
 class PairingScoped(TerritoryMixin):
-    """Rows of one pairing: its community side's territory, and the agency's department."""
+    """Rows of one pairing: its community side's territory, the agency's department, and — when
+    the lead side is itself a village (村村联建) — the lead village and its town, so that the lead
+    village's secretary and town reach the pairing as the partner's do."""
 
     agency_department = models.ForeignKey("registry.Department", null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="+")
+    lead_town = models.ForeignKey("registry.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lead_village = models.ForeignKey("registry.Region", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
 
     class Meta:
         abstract = True
 
-    scope_rule = ScopeRule(region=in_territory(), grid=in_grid_village(),
-                           department=of_department("agency_department_id"))
+    scope_rule = ScopeRule(
+        region=either(in_territory(), in_territory(county="county_id", town="lead_town_id", village="lead_village_id")),
+        grid=either(in_grid_village(), in_grid_village("lead_village_id")),
+        department=of_department("agency_department_id"))
 
     def copy_pairing(self, pairing: "Pairing") -> None:
         self.county_id, self.town_id, self.village_id = pairing.county_id, pairing.town_id, pairing.village_id
         self.agency_department_id = pairing.agency_department_id
+        self.lead_town_id, self.lead_village_id = pairing.lead_town_id, pairing.lead_village_id
 
 
 class ReviewCycle(models.TextChoices):
@@ -234,7 +242,7 @@ class Handover(PairingScoped):
     incoming = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     written_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     summary = models.TextField(_("handover summary"))
-    open_items = models.JSONField(default=list, help_text=_("Each open item with the outgoing liaison's note."))
+    open_items = models.JSONField(default=list, blank=True, help_text=_("Each open item with the outgoing liaison's note."))
     archive = models.JSONField(default=dict, help_text=_("What the archive held at the handover."))
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -124,7 +124,8 @@ def coverage(*, user) -> dict:
             Exists(_current_links(LinkKind.COUNTY_LEADER_TOWN).filter(to_region=OuterRef("pk")))),
         "villages_without_town_leader": villages.exclude(
             Exists(_current_links(LinkKind.TOWN_LEADER_VILLAGE).filter(to_region=OuterRef("pk"))))
-        .exclude(Exists(WorkTeam.objects.filter(region=OuterRef("pk"), ended_on__isnull=True))),
+        .exclude(Exists(WorkTeam.objects.filter(region=OuterRef("pk"), year=timezone.localdate().year,
+                                                ended_on__isnull=True))),
         "communities_without_host": villages.filter(kind=RegionKind.COMMUNITY).exclude(
             Exists(_current_links(LinkKind.HOST_COMMUNITY).filter(to_region=OuterRef("pk")))),
         "villages_without_pairing": villages.exclude(

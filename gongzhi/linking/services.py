@@ -89,6 +89,12 @@ def _notify(user_ids: Iterable[int], kind: str, text: str) -> None:
     case_notifications.notify_users({u for u in user_ids if u}, case=None, kind=kind, text=text)
 
 
+def _case_ref(case: Case) -> str:
+    """How our rows name a case: its number. Never the tracking code — that is the resident's key
+    to the case's public page (a case is numbered a moment after it is registered)."""
+    return case.number or "编号待定"
+
+
 def settings_for(county_id: int | None) -> LinkingSettings:
     """The county's settings, or the defaults (an unsaved row) when it has none."""
     return LinkingSettings.objects.filter(county_id=county_id).first() or LinkingSettings(county_id=county_id)
@@ -217,7 +223,8 @@ def pairing_create(*, actor, kind: str, lead_org: PartyOrganization, partner_org
     pairing = Pairing(kind=kind, title=_text(title, "title", "请填写结对名称", limit=200), lead_org=lead_org,
                       partner_org=partner_org, region=region, principles=list(principles or []),
                       joint_actions=list(joint_actions or []), term_start=term_start, term_end=term_end,
-                      agency_department=agency_department, **_territory(region))
+                      agency_department=agency_department, lead_town_id=lead_org.town_id if lead_org.village_id else None,
+                      lead_village_id=lead_org.village_id, **_territory(region))
     _save_new(pairing, actor, "linking.add_pairing")
     for side, post_title, holder in ((Side.LEAD, lead_post, lead_holder), (Side.PARTNER, partner_post, partner_holder)):
         _post_create(actor, pairing, side, post_title, holder)
@@ -227,7 +234,7 @@ def pairing_create(*, actor, kind: str, lead_org: PartyOrganization, partner_org
 def _post_create(actor, pairing: Pairing, side: str, title: str, holder) -> LiaisonPost:
     title = _text(title, f"{side}_post", "请填写联络员岗位名称", limit=100)
     if holder is not None:
-        _check_holder(holder, pairing, f"{side}_holder")
+        _check_holder(holder, pairing, f"{side}_holder", side)
     post = LiaisonPost(pairing=pairing, side=side, title=title, holder=holder,
                        holder_since=_now() if holder else None)
     post.copy_pairing(pairing)
@@ -242,9 +249,12 @@ def _post_create(actor, pairing: Pairing, side: str, title: str, holder) -> Liai
     return post
 
 
-def _check_holder(holder, pairing: Pairing, field: str) -> None:
+def _check_holder(holder, pairing: Pairing, field: str, side: str | None = None) -> None:
     if not holder.is_active:
         raise ValidationError({field: "该账号已停用"})
+    # One person for both sides would sign both halves of the report form and evaluate themselves.
+    if side is not None and LiaisonPost.objects.filter(pairing=pairing, holder=holder).exclude(side=side).exists():
+        raise ValidationError({field: f"{holder.display_name or holder.username}已是结对另一方的联络员"})
     # A liaison who could not open the pairing could not act for it: refuse now, not later.
     if not can(holder, "linking.view_pairing", pairing):
         raise ValidationError({field: f"{holder.display_name or holder.username}的账号看不到这个结对，"
@@ -339,7 +349,8 @@ def archive_summary(pairing: Pairing) -> dict:
     meetings = pairing.activities.filter(kind=ActivityKind.JOINT_MEETING, status=ActivityStatus.HELD)
     return {
         "messages": messages.count(),
-        "decisions": messages.filter(kind=MessageKind.DECISION).count() + meetings.exclude(decisions="").count(),
+        # A held activity's decisions are already a decision message (``activity_hold``): count once.
+        "decisions": messages.filter(kind=MessageKind.DECISION).count(),
         "joint_meetings": meetings.count(),
         "activities_held": pairing.activities.filter(status=ActivityStatus.HELD).count(),
         "evaluations": Evaluation.objects.filter(activity__pairing=pairing).count(),
@@ -365,7 +376,7 @@ def post_handover(*, actor, post: LiaisonPost, incoming, summary: str, notes: Ma
         raise ValidationError({"incoming": "请选择接任的联络员"})
     if outgoing is not None and incoming.pk == outgoing.pk:
         raise ValidationError({"incoming": "接任者与现任联络员是同一人"})
-    _check_holder(incoming, pairing, "incoming")
+    _check_holder(incoming, pairing, "incoming", post.side)
     summary = (summary or "").strip()
     if len(summary) < 10:
         raise ValidationError({"summary": "请写明书面交接：结对的现状、联系人、正在办的事（至少10个字）"})
@@ -380,7 +391,9 @@ def post_handover(*, actor, post: LiaisonPost, incoming, summary: str, notes: Ma
                         open_items=[{**item, "note": notes[item["key"]]} for item in items],
                         archive=archive_summary(pairing))
     handover.copy_pairing(pairing)
-    handover.full_clean()
+    # ``open_items`` is built here, and may rightly be empty (nothing left open); the model field
+    # is not blank=True, so full_clean would refuse every handover of a tidy pairing.
+    handover.full_clean(exclude=["open_items"])
     handover.save()
     audit_record(actor=actor, action=AuditAction.CREATE, obj=handover, after=snapshot(handover),
                  note=f"{post.title}交接：{getattr(outgoing, 'display_name', '') or '（空缺）'} → "
@@ -411,13 +424,16 @@ def post_assign(*, actor, post: LiaisonPost, holder) -> LiaisonPost:
         raise ValidationError({"holder": "该岗位有现任联络员：更换联络员须先书面交接"})
     if LiaisonTerm.objects.filter(post=post).exists():
         raise ValidationError({"holder": "该岗位曾有联络员：请通过交接指定接任者"})
-    _check_holder(holder, post.pairing, "holder")
+    if holder is None:
+        raise ValidationError({"holder": "请选择联络员"})
+    _check_holder(holder, post.pairing, "holder", post.side)
     before = snapshot(post)
     post.holder, post.holder_since = holder, _now()
     _save_changed(post, before, actor, note="指定联络员")
     term = LiaisonTerm(post=post, holder=holder, started_at=post.holder_since)
     term.copy_pairing(post.pairing)
     term.save()
+    _notify([holder.pk], "linking_post", f"【{SITE}】您已担任“{post.pairing.title}”的{post.title}。")
     return post
 
 
@@ -455,6 +471,12 @@ def resource_update(*, actor, resource: ResourceItem, **fields) -> ResourceItem:
         setattr(resource, name, value)
     if resource.capacity < resource.committed:
         raise ValidationError({"capacity": f"已有{resource.committed}{resource.unit}用于项目，总量不能少于此数"})
+    if resource.place_id is not None and resource.place.county_id != resource.county_id:
+        raise ValidationError({"place": "资源所在地应在本县"})
+    if "state" not in fields and resource.state != ResourceState.WITHDRAWN:
+        # A corrected capacity moves the state with it (an exhausted resource given more is usable again).
+        resource.state = (ResourceState.EXHAUSTED if resource.committed >= resource.capacity else
+                          ResourceState.IN_USE if resource.committed else ResourceState.AVAILABLE)
     _review(resource, "resource")
     return _save_changed(resource, before, actor, note="修改资源")
 
@@ -513,6 +535,13 @@ def need_raise(*, actor, pairing: Pairing, title: str, kind: str, grade: str, qu
     _active(pairing)
     if source not in NeedSource.values:
         raise ValidationError({"source": "请选择需求来源"})
+    # Only the source's own record is linked (and checked below); another would be stored unchecked.
+    for field_name, linked_source, value in (("case", NeedSource.CASE, case),
+                                             ("contact_record", NeedSource.CONTACT, contact_record),
+                                             ("meeting", NeedSource.MEETING, meeting),
+                                             ("activity", NeedSource.ACTIVITY, activity)):
+        if value is not None and source != linked_source:
+            raise ValidationError({field_name: "与所选的需求来源不符"})
     if source == NeedSource.CASE:
         if case is None:
             raise ValidationError({"case": "请选择事项"})
@@ -520,7 +549,7 @@ def need_raise(*, actor, pairing: Pairing, title: str, kind: str, grade: str, qu
         if case.village_id != pairing.village_id:
             raise ValidationError({"case": "该事项不在结对的村（社区）"})
         place = place or case.region
-        asked_by = asked_by or f"群众诉求（事项{case.number or case.tracking_code}）"
+        asked_by = asked_by or f"群众诉求（事项{_case_ref(case)}）"
     elif source == NeedSource.CONTACT:
         from gongzhi.care.models import ContactRecord
 
@@ -666,6 +695,10 @@ def task_progress(*, actor, task: ProjectTask, progress: int, note: str) -> Proj
     _require_side(actor, project.pairing, None, "报告进度")
     if project.status != ProjectStatus.UNDERWAY:
         raise ValidationError({"project": "项目不在实施中"})
+    try:
+        progress = int(progress)
+    except (TypeError, ValueError):
+        raise ValidationError({"progress": "进度应是0到100之间的整数"}) from None
     if not 0 <= int(progress) <= 100:
         raise ValidationError({"progress": "进度应在0到100之间"})
     if int(progress) < task.progress:
@@ -674,6 +707,8 @@ def task_progress(*, actor, task: ProjectTask, progress: int, note: str) -> Proj
     task.progress, task.note = int(progress), _text(note, "note", "请写明进展", limit=300)
     task.done_on = _today() if task.progress == 100 else None
     _save_changed(task, before, actor, note="任务进度")
+    # The project's row lock makes two reports on its tasks at once read each other's progress.
+    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
     values = list(project.tasks.values_list("progress", flat=True))
     Project.objects.filter(pk=project.pk).update(progress=sum(values) // len(values) if values else 0)
     return task
@@ -939,7 +974,7 @@ def feedback_from_case(*, actor, pairing: Pairing, case: Case) -> FeedbackItem:
     if FeedbackItem.objects.filter(pairing=pairing, case=case).exists():
         raise ValidationError({"case": "该事项已记入本结对的意见"})
     item = FeedbackItem(pairing=pairing, channel=FeedbackChannel.HOTLINE, case=case,
-                        text=f"事项{case.number or case.tracking_code}：{case.description[:1800]}",
+                        text=f"事项{_case_ref(case)}：{case.description[:1800]}",
                         received_at=case.received_at or _now(), recorded_by=actor)
     item.copy_pairing(pairing)
     return _save_new(item, actor, "linking.add_feedbackitem", note="12345热线等渠道的事项记入结对意见")
@@ -1001,7 +1036,9 @@ def plan_adopt(*, actor, plan: Plan) -> Plan:
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError({"plan": "计划已通过"})
     answered = set(plan.responses.values_list("feedback_id", flat=True))
-    unanswered = [f for f in feedback_awaiting(plan.pairing) if f.pk not in answered]
+    # What had arrived when the plan was drafted must be answered; later feedback may be, or waits
+    # for the next plan.
+    unanswered = [f for f in feedback_awaiting(plan.pairing, before=plan.created_at) if f.pk not in answered]
     if unanswered:
         raise ValidationError({"plan": f"还有{len(unanswered)}条此前的意见未作回应（如“{unanswered[0].text[:30]}”），"
                                        "请逐条写明是否吸纳"})
@@ -1116,6 +1153,8 @@ def link_create(*, actor, kind: str, to_region: Region, started_on: dt.date, fro
     if from_region is not None:
         if from_region.level != RegionLevel.VILLAGE or from_region.pk == to_region.pk:
             raise ValidationError({"from_region": "请选择另一个村（社区）"})
+        if from_region.county_id != to_region.county_id:
+            raise ValidationError({"from_region": "结对的村（社区）应在本县内"})
         if kind == "strong_weak":
             grades = dict(VillageGrade.objects.filter(region__in=[from_region, to_region]).values_list("region_id", "grade"))
             if grades.get(from_region.pk) != "strong":
@@ -1217,6 +1256,7 @@ def alliance_operation_record(*, actor, alliance: Alliance, title: str, started_
 def resource_share_record(*, actor, kind: str, mode: str, title: str, from_region: Region, to_region: Region,
                           started_on: dt.date, amount=None, unit: str = "", pairing: Pairing | None = None,
                           alliance: Alliance | None = None) -> ResourceShare:
+    # Recorded by the receiving side (or above it): the share is filed under the village it serves.
     to_region = access_object(Region.objects.all(), actor, "linking.add_resourceshare", pk=to_region.pk)
     if from_region.pk == to_region.pk:
         raise ValidationError({"from_region": "共享双方不能是同一处"})
@@ -1241,9 +1281,12 @@ def _village_region(actor, region, perm: str) -> Region:
 
 def _decimal(value, field: str, label: str) -> Decimal:
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value).strip())
     except (InvalidOperation, TypeError):
         raise ValidationError({field: f"{label}应是数字"}) from None
+    if not number.is_finite():  # NaN, Infinity: comparing them would raise, not refuse
+        raise ValidationError({field: f"{label}应是数字"})
+    return number
 
 
 @transaction.atomic
@@ -1308,13 +1351,18 @@ def work_team_station(*, actor, region: Region, year: int, town_leader: Person, 
         if person.pk in seen:
             raise ValidationError({"members": f"{person.name}重复列入工作队"})
         seen.add(person.pk)
-        _member_create(actor, team, person, role, post)
+        # The team as stationed: its members are there from the team's first day, even when the
+        # stationing is entered later.
+        _member_create(actor, team, person, role, post, started_on=team.started_on)
     return team
 
 
-def _member_create(actor, team: WorkTeam, person: Person, role: str, post: str) -> WorkTeamMember:
+def _member_create(actor, team: WorkTeam, person: Person, role: str, post: str,
+                   started_on: dt.date | None = None) -> WorkTeamMember:
+    if started_on is None:  # joining later: from today (or the team's first day, if that is still ahead)
+        started_on = team.started_on if team.started_on >= _today() - dt.timedelta(days=1) else _today()
     member = WorkTeamMember(team=team, person=person, role=role, post=(post or "").strip()[:100],
-                            started_on=team.started_on if team.started_on >= _today() - dt.timedelta(days=1) else _today(),
+                            started_on=started_on,
                             county_id=team.county_id, town_id=team.town_id, village_id=team.village_id)
     return _save_new(member, actor, "linking.add_workteam")
 
@@ -1336,6 +1384,8 @@ def work_team_member_end(*, actor, member: WorkTeamMember, ended_on: dt.date | N
         raise ValidationError({"member": "已离队"})
     before = snapshot(member)
     member.ended_on = ended_on or _today()
+    if member.ended_on < member.started_on:
+        raise ValidationError({"ended_on": "离队日期不能早于入队日期"})
     return _save_changed(member, before, actor, note="离开工作队")
 
 

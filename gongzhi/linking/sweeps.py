@@ -23,7 +23,10 @@ from django.utils import timezone
 from gongzhi.cases import notifications as case_notifications
 from gongzhi.core.audit import AuditAction, audit_record_many
 
-from .models import ApprovalRequest, ApprovalStatus, LiaisonPost, NeedItem, NeedStatus, Project, ProjectStatus, ResourceItem, ResourceState
+from .models import (
+    ApprovalRequest, ApprovalStatus, LiaisonPost, NeedItem, NeedStatus, PairingStatus, Project, ProjectStatus,
+    ResourceItem, ResourceState,
+)
 
 BATCH = 200
 SITE = case_notifications.SITE_NAME
@@ -57,6 +60,8 @@ def sweep_stale(today: dt.date | None = None) -> int:
             with transaction.atomic():
                 rows = list(model.objects.select_for_update(skip_locked=True, of=("self",))
                             .filter(stale_flagged_at__isnull=True, review_due_on__lt=today, **live)
+                            # an ended pairing's lists are no longer kept: nobody to remind
+                            .exclude(pairing__status=PairingStatus.ENDED)
                             .select_related("pairing").order_by("review_due_on", "id")[:BATCH])
                 if not rows:
                     break
@@ -91,6 +96,7 @@ def sweep_approvals(now: dt.datetime | None = None) -> dict:
         with transaction.atomic():
             rows = list(ApprovalRequest.objects.select_for_update(skip_locked=True, of=("self",))
                         .filter(status=ApprovalStatus.PENDING, overdue_warned_at__isnull=True, due_at__lt=now)
+                        .exclude(pairing__status=PairingStatus.ENDED)
                         .select_related("pairing").order_by("due_at", "id")[:BATCH])
             if not rows:
                 break
@@ -104,6 +110,7 @@ def sweep_approvals(now: dt.datetime | None = None) -> dict:
         with transaction.atomic():
             rows = list(ApprovalRequest.objects.select_for_update(skip_locked=True, of=("self",))
                         .filter(status=ApprovalStatus.PENDING, escalated_at__isnull=True, county_due_at__lt=now)
+                        .exclude(pairing__status=PairingStatus.ENDED)
                         .select_related("pairing").order_by("county_due_at", "id")[:BATCH])
             if not rows:
                 break
