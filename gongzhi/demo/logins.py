@@ -7,6 +7,7 @@ missing: users, their role assignment, their link to a registry person.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -34,6 +35,7 @@ ROLE_ENGLISH = {
     "three_line": "Three-line person",
     "auditor": "Auditor",
     "dispatcher": "Dispatcher (county contact office)",
+    "agency_liaison": "Agency liaison (pairing and co-building)",
     "sysadmin": "System administrator (superuser)",
 }
 
@@ -100,6 +102,9 @@ def demo_login_plan() -> list[DemoLogin]:
                   or Department.objects.filter(county=county, name__contains="民政").first())
     if department is not None:
         plan.append(DemoLogin("dept", "department_handler", f"{department.name}经办人", department=department))
+        # The bureau's liaison for its pairings (结对共建): holds the lead post of its pairing with the
+        # ``village`` login's village (gongzhi.linking.demo).
+        plan.append(DemoLogin("liaison", "agency_liaison", f"{department.name}结对共建联络员", department=department))
     # The county 联系办's dispatcher takes in residents' matters and is the one built-in role that
     # may see who filed a complaint.
     plan.append(DemoLogin("dispatch", "dispatcher", f"{county.name}联系办调度员", region=county))
@@ -109,10 +114,14 @@ def demo_login_plan() -> list[DemoLogin]:
 
 
 @transaction.atomic
-def ensure_demo_logins(*, password: str = DEMO_PASSWORD, reset_passwords: bool = False) -> list[DemoLogin]:
+def ensure_demo_logins(*, password: str | None = DEMO_PASSWORD, reset_passwords: bool = False,
+                       only: Iterable[str] | None = None) -> list[DemoLogin]:
     """Create the demo logins that are missing and give each exactly its one demo role.
 
-    An existing login keeps its password unless ``reset_passwords``.
+    An existing login keeps its password unless ``reset_passwords``, or unless it has no usable
+    password yet: ``password=None`` creates the missing logins without one (a demo generator that
+    needs some of them as actors before the logins are handed out, ``only`` naming which), and the
+    next call with a password gives them that password.
     """
     from gongzhi.accounts.roles import ensure_builtin_roles
 
@@ -121,13 +130,19 @@ def ensure_demo_logins(*, password: str = DEMO_PASSWORD, reset_passwords: bool =
     roles = {role.code: role for role in Role.objects.filter(code__in=ROLE_ENGLISH)}
     User = get_user_model()
     plan = demo_login_plan()
+    if only is not None:
+        wanted_names = set(only)
+        plan = [login for login in plan if login.username in wanted_names]
     for login in plan:
         user, login.created = User.objects.get_or_create(username=login.username)
         user.display_name = login.display_name
         user.person = login.person
         user.is_superuser = user.is_staff = login.superuser
         user.is_active = True
-        if login.created or reset_passwords:
+        if password is None:
+            if login.created:
+                user.set_unusable_password()
+        elif login.created or reset_passwords or not user.has_usable_password():
             user.set_password(password)
             login.password_set = True
         user.save()

@@ -658,11 +658,21 @@ def project_confirm(*, actor, need: NeedItem, resource: ResourceItem, quantity: 
     for task in tasks:
         _task_create(actor, project, **task)
     if need.case_id:
-        case_record_linked(actor=actor, case=need.case, kind="pairing_project",
-                           note=f"由“{pairing.title}”项目“{project.title}”承接，使用{resource.name}")
+        _tell_case(actor, pairing, need.case, f"由“{pairing.title}”项目“{project.title}”承接，使用{resource.name}")
     _notify(_liaison_holders(pairing) - {actor.pk}, "linking_project",
             f"【{SITE}】“{pairing.title}”需求“{need.title}”已匹配{resource.name}，立项为“{project.title}”。")
     return project
+
+
+def _tell_case(actor, pairing: Pairing, case: Case, note: str) -> None:
+    """Tell the case its need became (or finished) a project. An actor who may not read the case
+    (an agency's liaison holds no case permission; whoever a case complains about is recused) does
+    not write on it: the village side's liaisons, who raised the need from the case, are asked to."""
+    if can(actor, "cases.view_case", case):
+        case_record_linked(actor=actor, case=case, kind="pairing_project", note=note)
+        return
+    partner = set(pairing.posts.filter(side=Side.PARTNER, holder__isnull=False).values_list("holder_id", flat=True))
+    _notify(partner, "linking_tell_case", f"【{SITE}】请在事项{_case_ref(case)}的办理记录中告知群众：{note}")
 
 
 def _task_create(actor, project: Project, *, title: str, assignee_name: str, due_on: dt.date,
@@ -732,8 +742,7 @@ def project_complete(*, actor, project: Project, outcome: str) -> Project:
     NeedItem.objects.filter(pk=need.pk).update(status=NeedStatus.MET)
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=need, note="需求已满足")
     if need.case_id:
-        case_record_linked(actor=actor, case=need.case, kind="pairing_project",
-                           note=f"结对共建项目“{project.title}”已办结：{project.outcome[:100]}")
+        _tell_case(actor, project.pairing, need.case, f"结对共建项目“{project.title}”已办结：{project.outcome[:100]}")
     return project
 
 

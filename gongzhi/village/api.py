@@ -37,7 +37,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gongzhi.cases.models import Case
-from gongzhi.core.api import ListFilter, ListFilterBackend, api_errors
+from gongzhi.core.api import (
+    MAX_ID, MAX_YEAR, MIN_YEAR, FilteredListMixin, ListFilter, ListFilterBackend, api_errors, date_field,
+    datetime_field, field_error, filter_eq, id_field, ids_field, in_years, no_duplicates, optional_text_field,
+    text_field, validated_input,
+)
 from gongzhi.core.scoping import access_object, require_perm
 from gongzhi.registry.models import Grid, Household, Person, Region, RegionLevel
 
@@ -54,71 +58,15 @@ TAGS = ["village"]
 READ_ERRORS = api_errors(401, 403, 404)
 WRITE_ERRORS = api_errors(400, 401, 403, 404)
 LIST_ERRORS = api_errors(400, 401, 403)
-MAX_ID = 2**63 - 1  # BigAutoField
 MAX_BATCH = 10000  # a villagers' meeting of a large village, with room to spare
-MIN_YEAR, MAX_YEAR = 1949, 2999
 
 
 # ---------------------------------------------------------------------------------------------
 # input building blocks
 
-
-def _id(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
-def _ids(max_length: int = 500, **kwargs) -> serializers.ListField:
-    return serializers.ListField(child=_id(), max_length=max_length, **kwargs)
-
-
-def _text(max_length: int | None = None, **kwargs) -> serializers.CharField:
-    # DRF's CharField already refuses NUL and lone surrogates (PostgreSQL text holds neither).
-    return serializers.CharField(max_length=max_length or 20000, **kwargs)
-
-
-def _optional_text(max_length: int | None = None, **kwargs) -> serializers.CharField:
-    return _text(max_length, required=False, allow_blank=True, default="", **kwargs)
-
-
-def _in_years(value):
-    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise serializers.ValidationError(f"年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间")
-    return value
-
-
-def _date(**kwargs) -> serializers.DateField:
-    return serializers.DateField(validators=[_in_years], **kwargs)
-
-
-class _DateTimeField(serializers.DateTimeField):
-    """DRF's DateTimeField, except that a time the calendar cannot hold once moved to UTC
-    (0001-01-01T00:00 in Asia/Shanghai) is a 400: DRF's ambiguity check raises OverflowError."""
-
-    def to_internal_value(self, value):
-        try:
-            return super().to_internal_value(value)
-        except OverflowError:
-            self.fail("overflow")
-
-
-def _datetime(**kwargs) -> serializers.DateTimeField:
-    return _DateTimeField(validators=[_in_years], **kwargs)
-
-
-def _no_duplicates(values, what="id"):
-    if len(values) != len(set(values)):
-        raise serializers.ValidationError(f"{what}有重复")
-    return values
-
-
-def _input(serializer_class, request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def _missing(field: str, message: str):
-    return exceptions.ValidationError({field: [message]})
+# Input building blocks shared by the apps' APIs (gongzhi.core.api), under this module's short names.
+_id, _ids, _text, _optional_text, _date, _datetime = id_field, ids_field, text_field, optional_text_field, date_field, datetime_field
+_in_years, _no_duplicates, _input, _missing, _eq, _Filtered = in_years, no_duplicates, validated_input, field_error, filter_eq, FilteredListMixin
 
 
 def _village(request, pk, perm) -> Region:
@@ -169,21 +117,6 @@ def _in_village(request, model, perm, pk, region_id, field, message):
     if row is None:
         raise _missing(field, message)
     return row
-
-
-class _Filtered:
-    """``list_filters`` for a ``ListAPIView`` (``core.api.ListFilter``: parsed, applied and documented
-    from one place; a value that does not parse is a structured 400)."""
-
-    filter_backends = [ListFilterBackend]
-    list_filters: tuple[ListFilter, ...] = ()
-
-    def get_list_filters(self):
-        return self.list_filters
-
-
-def _eq(column):
-    return lambda qs, value, request: qs.filter(**{column: value})
 
 
 def _component(name: str):

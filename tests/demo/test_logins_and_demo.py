@@ -84,10 +84,16 @@ def test_demo_no_serve_is_idempotent(db):
     assert "not generating again" in out.getvalue()
     assert registry_digest() == first
     assert Region.objects.filter(level=1).count() == 1
-    # One run of the registry generator and one of the demo cases; the second call adds neither.
+    # One run of the registry generator, of the demo cases, the village year and the linking year;
+    # the second call adds none.
     assert AuditLog.objects.filter(action="generate", object_type="cases.case").count() == 1
     assert AuditLog.objects.filter(action="generate", object_type="village.meeting").count() == 1
-    assert AuditLog.objects.filter(action="generate").exclude(object_type__in=["cases.case", "village.meeting"]).count() == 1
+    assert AuditLog.objects.filter(action="generate", object_type="linking.pairing").count() == 1
+    assert AuditLog.objects.filter(action="generate").exclude(
+        object_type__in=["cases.case", "village.meeting", "linking.pairing"]).count() == 1
+    # The linking showcase's logins were made before the others (no password then): they have it now.
+    assert "liaison" in text
+    assert all(User.objects.get(username=n).check_password(DEMO_PASSWORD) for n in ("town", "village", "liaison"))
     assert User.objects.filter(username__in=USERNAMES).count() == len(USERNAMES)
     assert all(u.role_assignments.count() == 1 for u in User.objects.filter(username__in=USERNAMES))
     assert Grid.objects.filter(worker=User.objects.get(username="grid").person).exists()

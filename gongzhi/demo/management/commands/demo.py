@@ -1,5 +1,5 @@
-"""``gongzhi demo``: migrate, generate the demo county once, ensure the demo logins, print them
-and serve on http://127.0.0.1:8000.
+"""``gongzhi demo``: migrate, generate the demo county once (registry, cases, the village year, the
+linking year), ensure the demo logins, print them and serve on http://127.0.0.1:8000.
 
 Idempotent: when the registry already holds data it is left alone (no second county); the
 logins are put back if missing. ``./scripts/demo`` runs this against the embedded SQLite
@@ -43,6 +43,8 @@ class Command(BaseCommand):
             self._generate_cases(options["seed"])
             say("==> generating a year of village governance (gongzhi.village)")
             self._generate_village_year(options["seed"], say)
+            say("==> generating a year of linking up: pairings, the 535 links, 镇村工作一体化 (gongzhi.linking)")
+            self._generate_linking_year(options["seed"], say)
             self._similar_reports(say)
         else:
             say("==> the registry already holds data: not generating again")
@@ -64,6 +66,15 @@ class Command(BaseCommand):
         r = generate_village_year(seed=seed)
         say(f"    {r.villages} villages: {r.consultations} consultations, {r.problems_solved} problems solved "
             f"({r.seconds:.1f} s)")
+
+    def _generate_linking_year(self, seed: int, say) -> None:
+        from gongzhi.linking.demo import SHOWCASE_LOGINS, generate_linking_year
+
+        # The showcase pairing is acted by the town, village and liaison logins: made now without a
+        # password, they get the demo password with the other logins below.
+        ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
+        r = generate_linking_year(seed=seed)
+        say(f"    {r.summary()}")
 
     def _similar_reports(self, say) -> None:
         """Three residents of the demo village report the same broken road through the residents'

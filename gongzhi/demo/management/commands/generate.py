@@ -5,6 +5,7 @@
     gongzhi generate --size million --clear  # 1,000,000 households (PostgreSQL: a few minutes)
     gongzhi generate --towns 3 --villages-per-town 5 --households 800 --seed 7
     gongzhi generate --size million --clear --cases 1000000   # … and a million open cases
+    gongzhi generate --size hanyin --cases 600   # … with a year of village governance and of linking up
 
 Bulk path: rows are written with COPY (PostgreSQL) or bulk_create (SQLite), not through the
 registry services, and the run writes one audit row (action "generate"); see gongzhi/demo/bulk.py.
@@ -12,6 +13,7 @@ registry services, and the run writes one audit row (action "generate"); see gon
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from gongzhi.demo.bulk import RegistryNotEmpty, generate_county
 from gongzhi.demo.generator import PRESETS, CountySpec
@@ -43,6 +45,20 @@ def spec_from_options(options) -> CountySpec:
     return spec
 
 
+def clear_generated_years(log) -> None:
+    """Before ``--clear`` detaches the registry: the linking year, then the village year (linking
+    needs point at village meetings), each through its own clear, which knows the order its rows
+    refer to each other in (follow-up visits, corrected notices) where a blanket delete stops."""
+    from gongzhi.linking.demo import clear_linking_year
+    from gongzhi.registry.models import Region
+    from gongzhi.village.demo import clear_village_year
+
+    for county in Region.objects.filter(level=1).order_by("code"):
+        linking, village = clear_linking_year(county), clear_village_year(county)
+        if linking or village:
+            log(f"  {county.name}: {linking:,} linking and {village:,} village rows deleted")
+
+
 def run_generation(command: BaseCommand, spec: CountySpec, *, clear: bool, verbosity: int):
     out = command.stdout
 
@@ -59,7 +75,10 @@ def run_generation(command: BaseCommand, spec: CountySpec, *, clear: bool, verbo
     log(f"generating {spec.towns} towns × {spec.villages_per_town} villages, {spec.households:,} households "
         f"(seed {spec.seed}) …")
     try:
-        result = generate_county(spec, clear=clear, log=log, progress=progress)
+        with transaction.atomic():  # the years go only if the new county comes
+            if clear:
+                clear_generated_years(log)
+            result = generate_county(spec, clear=clear, log=log, progress=progress)
     except RegistryNotEmpty as exc:
         raise CommandError(str(exc)) from None
     counts = result.counts
@@ -102,7 +121,8 @@ class Command(BaseCommand):
         parser.add_argument("--digest", action="store_true", help="print a digest of the generated data")
         parser.add_argument("--cases", type=int, default=0,
                             help="also generate this many open cases (residents' matters) in the county, "
-                                 "received over the last year (COPY on PostgreSQL; default 0)")
+                                 "received over the last year (COPY on PostgreSQL; default 0), then a year of "
+                                 "village governance and a year of linking up on them")
 
     def handle(self, *args, **options):
         spec = spec_from_options(options)
@@ -118,6 +138,17 @@ class Command(BaseCommand):
             if options["verbosity"] >= 1:
                 self.stdout.write(f"village governance: {r.villages} villages, {r.consultations} consultations, "
                                   f"{r.problems_solved} problems solved ({r.seconds:.1f} s)")
+            # A year of linking up stands on the village year (needs from its meetings) and the
+            # cases (needs from residents' matters); its showcase is acted by three demo logins,
+            # made here without a password (given below) unless --no-logins.
+            from gongzhi.linking.demo import SHOWCASE_LOGINS, generate_linking_year
+
+            if not options["no_logins"]:
+                ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
+            log = self.stdout.write if options["verbosity"] >= 2 else (lambda message: None)
+            r = generate_linking_year(seed=options["seed"], replace=True, log=log)
+            if options["verbosity"] >= 1:
+                self.stdout.write(f"linking up: {r.summary()}")
         if options["digest"]:
             from gongzhi.demo.digest import registry_digest
 
