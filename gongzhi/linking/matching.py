@@ -7,6 +7,9 @@ first, each with the points it got and why, and the ones that cannot serve with 
 
 * **type** — the kind wanted: 50; a kind that can stand in (``models.RELATED_KINDS``): 20;
   otherwise the resource is not a candidate;
+* **subject** — 5 for each two-character word the need's title and description share with the
+  resource's name and conditions (法律, 调解, 老人 …), at most 15: a legal need prefers the legal team
+  to the policy team, and the reason names the shared words;
 * **place** — in the same village (or one of its groups): 20; elsewhere in the same town: 12;
   serving the whole county (no place): 8; another town: 4;
 * **capacity** — what remains covers the need: 20; it covers part: 20 × the share covered;
@@ -30,6 +33,23 @@ from .models import GRADE_RANK, RELATED_KINDS, NeedGrade, NeedItem, ResourceItem
 
 RESERVE_SHARE = 0.3
 PLACE_POINTS = {"village": 20, "town": 12, "county": 8, "elsewhere": 4}
+SUBJECT_POINTS = 15
+# Two-character words too common in lists to say anything about the subject.
+COMMON_WORDS = {"服务", "群众", "村民", "社区", "需求", "进村", "上门", "提供", "开展", "活动", "工作", "项目", "结对",
+                "共建", "机关", "县城", "团队", "问题", "政策"}
+
+
+def subject_overlap(need_text: str, resource_text: str) -> list[str]:
+    """The two-character words a need and a resource share (法律, 调解, 老人 …), in the need's order.
+    Chinese has no spaces; a shared character pair is a cheap, explainable sign of the same subject."""
+    have = {resource_text[i:i + 2] for i in range(len(resource_text) - 1)}
+    words = []
+    for i in range(len(need_text) - 1):
+        word = need_text[i:i + 2]
+        chinese = all("\u4e00" <= ch <= "\u9fff" for ch in word)
+        if chinese and word in have and word not in words and word not in COMMON_WORDS:
+            words.append(word)
+    return words
 
 
 @dataclass
@@ -72,6 +92,9 @@ def explain(need: NeedItem, resource: ResourceItem, today: dt.date | None = None
         candidate.add(20, f"类型相近（需要{need.get_kind_display()}，可提供{resource.get_kind_display()}）")
     else:
         return None
+    shared = subject_overlap(f"{need.title}{need.description}", f"{resource.name}{resource.conditions}")
+    if shared:
+        candidate.add(min(SUBJECT_POINTS, 5 * len(shared)), f"内容相关（{'、'.join(shared[:4])}）")
     where, text = _place(need, resource)
     candidate.add(PLACE_POINTS[where], text)
     remaining = resource.remaining

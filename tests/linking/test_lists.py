@@ -644,3 +644,13 @@ def test_two_task_reports_at_once_both_count_in_the_projects_progress():
         assert not errors, errors
         proj.refresh_from_db()
         assert proj.progress == value
+
+
+def test_matching_subject_words_prefer_the_fitting_team():
+    legal = matching.explain(_need(title="法律咨询和矛盾调解进村", kind="experts"),
+                             _res(kind="experts", name="法律顾问团（矛盾纠纷调解）"), TODAY)
+    policy = matching.explain(_need(title="法律咨询和矛盾调解进村", kind="experts"),
+                              _res(kind="experts", name="政策专家团队"), TODAY)
+    assert legal.score - policy.score == 15
+    assert _points(legal, "内容相关") == [15] and "法律" in legal.reasons[1][1]
+    assert not _points(policy, "内容相关")
