@@ -104,9 +104,17 @@ def approval(world):
 def link(world):
     from gongzhi.linking import services
 
-    return _memo(world, "_linking_link", lambda: services.link_create(
-        actor=world.system, kind="department_village", to_region=world.regions["A1"],
-        from_department=world.department, started_on=dt.date(2025, 1, 1)))
+    from gongzhi.linking.models import Link
+
+    def make():
+        # The API's cases may have made the same link in this world already (a link is recorded once).
+        existing = Link.objects.filter(kind="department_village", to_region=world.regions["A1"],
+                                       from_department=world.department, ended_on__isnull=True).first()
+        return existing or services.link_create(actor=world.system, kind="department_village",
+                                                to_region=world.regions["A1"], from_department=world.department,
+                                                started_on=dt.date(2025, 1, 1))
+
+    return _memo(world, "_linking_link", make)
 
 
 def alliance(world):

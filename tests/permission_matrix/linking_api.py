@@ -235,8 +235,14 @@ def _person(world, name="李新"):
 
 
 def _link(world):
-    return _services().link_create(actor=world.system, kind="department_village", to_region=world.regions["A1"],
-                                   from_department=world.department, started_on=_today() - dt.timedelta(days=10))
+    from gongzhi.linking.models import Link
+
+    # The pages' cases may have made the same link in this world already (a link is recorded once).
+    existing = Link.objects.filter(kind="department_village", to_region=world.regions["A1"],
+                                   from_department=world.department, ended_on__isnull=True).first()
+    return existing or _services().link_create(
+        actor=world.system, kind="department_village", to_region=world.regions["A1"],
+        from_department=world.department, started_on=_today() - dt.timedelta(days=10))
 
 
 def link(world):
