@@ -13,5 +13,7 @@ urlpatterns = [
     path("", include("gongzhi.care.api_urls")),
     path("", include("gongzhi.intake.api_urls")),
     path("", include("gongzhi.village.api_urls")),
+    path("", include("gongzhi.resources.api_urls")),
+    path("", include("gongzhi.volunteers.api_urls")),
     path("", include("gongzhi.linking.api_urls")),
 ]

@@ -12,6 +12,7 @@ Production uses ``gongzhi.settings_production`` (HTTPS, HSTS, secure cookies, re
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "gongzhi.care",
     "gongzhi.intake",
     "gongzhi.village",
+    "gongzhi.resources",
+    "gongzhi.volunteers",
     "gongzhi.linking",
 ]
 
@@ -127,6 +130,15 @@ try:  # WhiteNoise warns on every request when STATIC_ROOT is missing (static fi
 except OSError:
     pass
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Leaflet's own files (leaflet/leaflet.js, leaflet.css), from the django-leaflet wheel. Only its
+# static folder is used: the app itself needs GDAL (GeoDjango), which the maps do not. The maps
+# draw from the registry's own geometry, so they work with no tile server (GONGZHI_MAP_TILES).
+_LEAFLET = importlib.util.find_spec("leaflet")
+if _LEAFLET is not None and _LEAFLET.origin:
+    STATICFILES_DIRS.append(("leaflet", Path(_LEAFLET.origin).parent / "static" / "leaflet"))
+# An optional tile layer for the maps (e.g. a county intranet tile server,
+# "https://tiles.example.gov.cn/{z}/{x}/{y}.png"); empty: outlines and points only.
+GONGZHI_MAP_TILES = os.environ.get("GONGZHI_MAP_TILES", "")
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = True

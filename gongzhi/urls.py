@@ -25,6 +25,8 @@ urlpatterns = [
     path("care/", include("gongzhi.care.urls")),
     path("village/", include("gongzhi.village.urls")),
     path("v/", include("gongzhi.village.urls_public")),
+    path("resources/", include("gongzhi.resources.urls")),
+    path("volunteers/", include("gongzhi.volunteers.urls")),
     path("linking/", include("gongzhi.linking.urls")),
     path("l/", include("gongzhi.linking.urls_public")),
     path("r/", include("gongzhi.intake.urls_resident")),

@@ -152,13 +152,21 @@ LINKING_PERMS = {
 AGENCY_LIAISON = ("agency_liaison", "结对共建联络员（机关单位）", "department",
                   ["registry.view_department"] + LINKING_LIAISON)
 
+# Resources and dispatch (gongzhi.resources): the one inventory and its stock ledger, needs, and
+# reservation → dispatch → delivery. Filled in by gongzhi.resources.
+RESOURCES_PERMS: dict[str, list[str]] = {}
+# Volunteers (gongzhi.volunteers): the corps, certification, service tasks and hours, the points
+# ledger and the catalogue. Filled in by gongzhi.volunteers.
+VOLUNTEERS_PERMS: dict[str, list[str]] = {}
+
 BUILTIN_ROLES = [
     (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []) + VILLAGE_PERMS.get(code, [])
-     + LINKING_PERMS.get(code, []))
+     + LINKING_PERMS.get(code, []) + RESOURCES_PERMS.get(code, []) + VOLUNTEERS_PERMS.get(code, []))
     for code, name, kind, perms in BUILTIN_ROLES
 ] + [DISPATCHER]
 DISPATCHER = (DISPATCHER[0], DISPATCHER[1], DISPATCHER[2],
-              DISPATCHER[3] + VILLAGE_PERMS["dispatcher"] + LINKING_PERMS["dispatcher"])
+              DISPATCHER[3] + VILLAGE_PERMS["dispatcher"] + LINKING_PERMS["dispatcher"]
+              + RESOURCES_PERMS.get("dispatcher", []) + VOLUNTEERS_PERMS.get("dispatcher", []))
 BUILTIN_ROLES = BUILTIN_ROLES[:-1] + [DISPATCHER, VILLAGE_SUPERVISOR, AGENCY_LIAISON]
 
 
