@@ -153,11 +153,56 @@ AGENCY_LIAISON = ("agency_liaison", "结对共建联络员（机关单位）", "
                   ["registry.view_department"] + LINKING_LIAISON)
 
 # Resources and dispatch (gongzhi.resources): the one inventory and its stock ledger, needs, and
-# reservation → dispatch → delivery. Filled in by gongzhi.resources.
-RESOURCES_PERMS: dict[str, list[str]] = {}
+# reservation → dispatch → delivery. Who keeps a resource (its region, its department) moves its
+# stock and draws on it; a village reads the county's pool and asks for it by raising a need.
+RESOURCES_VIEW = [f"resources.view_{m}" for m in ("resource", "stockmovement", "need", "allocation", "delivery")]
+RESOURCES_KEEP = RESOURCES_VIEW + [
+    "resources.add_resource", "resources.change_resource", "resources.move_stock", "resources.add_need",
+    "resources.change_need", "resources.add_allocation", "resources.add_delivery", "resources.confirm_delivery",
+]
+RESOURCES_PERMS: dict[str, list[str]] = {
+    "county_secretary": RESOURCES_VIEW + ["resources.add_need"],
+    "town_secretary": RESOURCES_KEEP,
+    "village_secretary": RESOURCES_KEEP,
+    # On the doorstep: raise a need from the rounds, record the recipient's confirmation.
+    "grid_worker": ["resources.view_need", "resources.view_delivery", "resources.view_allocation",
+                    "resources.view_resource", "resources.add_need", "resources.confirm_delivery"],
+    # A department keeps and dispatches its own stock (a department grant).
+    "department_handler": RESOURCES_VIEW + ["resources.add_resource", "resources.change_resource",
+                                            "resources.move_stock", "resources.add_allocation",
+                                            "resources.add_delivery"],
+    "auditor": RESOURCES_VIEW,
+    # The county 联系办 / a town's 综治中心 runs the dispatch queue over its territory.
+    "dispatcher": RESOURCES_KEEP,
+}
 # Volunteers (gongzhi.volunteers): the corps, certification, service tasks and hours, the points
 # ledger and the catalogue. Filled in by gongzhi.volunteers.
-VOLUNTEERS_PERMS: dict[str, list[str]] = {}
+VOLUNTEERS_VIEW = [f"volunteers.view_{m}" for m in (
+    "volunteer", "certification", "servicekind", "pointssettings", "servicetask", "signup", "pointsaccount",
+    "pointstransaction", "catalogueitem", "redemption")]
+# Grid workers and village staff take volunteers through a task: sign them up, assign, check in and
+# out, confirm hours (which earns points), redeem from the catalogue on their behalf.
+VOLUNTEERS_FIELD = VOLUNTEERS_VIEW + [
+    "volunteers.add_signup", "volunteers.change_signup", "volunteers.assign_signup", "volunteers.confirm_signup",
+    "volunteers.add_redemption", "volunteers.change_redemption", "volunteers.deliver_redemption"]
+VOLUNTEERS_VILLAGE = VOLUNTEERS_FIELD + [
+    "volunteers.add_volunteer", "volunteers.change_volunteer", "volunteers.add_certification",
+    "volunteers.change_certification", "volunteers.add_servicetask", "volunteers.change_servicetask"]
+VOLUNTEERS_PERMS: dict[str, list[str]] = {
+    # The county sets the rules (service kinds and what they require, points, the catalogue), corrects
+    # the ledger with a reason and reads the analytics; it certifies professionals too.
+    "county_secretary": VOLUNTEERS_VIEW + [
+        "volunteers.view_volunteer_analytics", "volunteers.add_servicekind", "volunteers.change_servicekind",
+        "volunteers.change_pointssettings", "volunteers.correct_pointstransaction", "volunteers.add_catalogueitem",
+        "volunteers.change_catalogueitem", "volunteers.add_certification", "volunteers.change_certification",
+        "volunteers.add_servicetask", "volunteers.change_servicetask"],
+    "town_secretary": VOLUNTEERS_VILLAGE + ["volunteers.view_volunteer_analytics"],
+    "village_secretary": VOLUNTEERS_VILLAGE,
+    "grid_worker": VOLUNTEERS_FIELD,
+    "auditor": VOLUNTEERS_VIEW + ["volunteers.view_volunteer_analytics"],
+    # A resident's matter that needs a lawyer or a doctor becomes a service task at the dispatcher's desk.
+    "dispatcher": VOLUNTEERS_VIEW + ["volunteers.add_servicetask"],
+}
 
 BUILTIN_ROLES = [
     (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []) + VILLAGE_PERMS.get(code, [])
@@ -185,6 +230,16 @@ SECURITY_ADMIN = ("county_admin", "县级安全管理员（角色授权）", "al
                   ["accounts.view_role", "accounts.view_roleassignment", "accounts.view_user",
                    "accounts.add_roleassignment", "accounts.change_roleassignment"])
 BUILTIN_ROLES = BUILTIN_ROLES + [SECURITY_ADMIN]
+
+# 志愿者 (gongzhi.volunteers): a resident volunteer's own login, over their own record only (a
+# contacts grant names the login's registry person): signs up for tasks of their village, checks in
+# and out, reads their hours and points, redeems from the catalogue.
+VOLUNTEER_SELF = ("volunteer", "志愿者（本人）", "contacts", [
+    "volunteers.view_volunteer", "volunteers.view_certification", "volunteers.view_servicekind",
+    "volunteers.view_servicetask", "volunteers.view_signup", "volunteers.add_signup", "volunteers.change_signup",
+    "volunteers.view_pointsaccount", "volunteers.view_pointstransaction", "volunteers.view_catalogueitem",
+    "volunteers.view_redemption", "volunteers.add_redemption", "volunteers.change_redemption"])
+BUILTIN_ROLES = BUILTIN_ROLES + [VOLUNTEER_SELF]
 
 
 def _permissions(dotted_names):

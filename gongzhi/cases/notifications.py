@@ -247,6 +247,9 @@ REQUESTER_TEXTS = {
     # Written by the linking-up module (结对共建).
     "pairing_need": "【{site}】您反映的“{title}”（编号{number}）已列入结对共建需求清单：{note}",
     "pairing_project": "【{site}】您反映的“{title}”（编号{number}）已由结对共建项目承接：{note}",
+    # Written by resources and dispatch (资源调度).
+    "dispatch_need": "【{site}】您反映的“{title}”（编号{number}）已列入资源调度：{note}",
+    "dispatch_delivered": "【{site}】您反映的“{title}”（编号{number}）：{note}",
 }
 
 

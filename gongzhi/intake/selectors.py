@@ -61,6 +61,7 @@ RESIDENT_STEP = {
     # written by the village governance layer (cases.services.case_record_linked)
     "village_agenda": "已列入村级议事议程", "village_decision": "村级决议", "village_progress": "村级决议进展",
     "pairing_need": "已列入结对共建需求清单", "pairing_project": "结对共建项目承接",
+    "dispatch_need": "已列入资源调度", "dispatch_delivered": "资源已送达",
 }
 
 

@@ -19,7 +19,9 @@ from ._common import _event, _require_text
 LINKED_KINDS = {"village_agenda": "village_agenda", "village_decision": "village_decision",
                 "village_progress": "village_progress",
                 # gongzhi.linking: a need raised from the case, and the pairing project that meets it
-                "pairing_need": "pairing_need", "pairing_project": "pairing_project"}
+                "pairing_need": "pairing_need", "pairing_project": "pairing_project",
+                # gongzhi.resources: a need raised from the case, and its confirmed delivery
+                "dispatch_need": "dispatch_need", "dispatch_delivered": "dispatch_delivered"}
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ OTHER_EVENTS = {
     "village_agenda": _("Put on a village meeting's agenda"), "village_decision": _("Village decision"),
     "village_progress": _("Village decision: progress"),
     "pairing_need": _("Listed as a pairing need"), "pairing_project": _("Pairing project"),
+    "dispatch_need": _("Listed for resource dispatch"), "dispatch_delivered": _("Resources delivered"),
 }
 
 
