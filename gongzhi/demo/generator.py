@@ -26,7 +26,13 @@ What it models (see docs/benchmarks.md, "Generating a county"):
   committees → compound branches; agency, school and state-firm branches), ~7 % of adults
   party members, town and county deputies, one central household head per basic grid, and
   contact assignments (party members and deputies 3-5 households each, central household heads
-  the households of their grid).
+  the households of their grid);
+* a map (``_CountyMap``): the county as a honeycomb of jittered hexagonal tiles over 汉阴县's
+  extent (about 108.2–108.8 E, 32.7–33.1 N), towns grown as contiguous patches of tiles, villages as
+  patches inside their town; every county, town and village gets its outline (the boundary of
+  its tiles, so neighbours share their borders exactly) and a centre inside it, every villager
+  group and grid a point inside its village. Drawn from its own random stream, so the map does
+  not change the people.
 """
 from __future__ import annotations
 
@@ -51,11 +57,11 @@ AS_OF = dt.date(2026, 7, 1)
 # references to later tables are Grid.head/worker (persons), which the sink defers.
 COLUMNS = {
     "region": ("id", "code", "name", "kind", "level", "parent_id", "population", "county_id", "town_id",
-               "village_id"),
+               "village_id", "lat", "lng", "outline"),
     "department": ("id", "name", "short_name", "county_id", "responsibilities", "phone"),
     "hostunit": ("id", "name", "kind", "region_id", "county_id", "town_id", "village_id"),
     "grid": ("id", "code", "name", "level", "parent_id", "region_id", "path", "head_id", "worker_id",
-             "county_id", "town_id", "village_id"),
+             "county_id", "town_id", "village_id", "lat", "lng", "outline"),
     "household": ("id", "code", "address", "region_id", "grid_id", "annual_income", "poverty_status",
                   "peaceful_family_years", "notes", "county_id", "town_id", "village_id"),
     "person": ("id", "name", "name_initials", "id_number", "birth_date", "sex", "phone", "household_id",
@@ -174,6 +180,223 @@ def _split(total: int, parts: int, rng: random.Random, spread: float = 0.4) -> l
     return sizes
 
 
+# ---------------------------------------------------------------------------------------------
+# the map: a honeycomb of tiles, towns and villages as contiguous patches of it
+
+# 汉阴县 lies about 108.2–108.8 E, 32.7–33.1 N; the generated county is an irregular oval inside that.
+MAP_CENTRE = (108.50, 32.90)  # lng, lat
+MAP_HALF_AXES = (0.22, 0.14)  # degrees of longitude, latitude (before the wobble of the outline)
+TILES_PER_VILLAGE = 8
+MIN_TILES = 60
+# Pointy-top hexagons on integer "half units": a tile at axial (q, r) is centred at
+# X = 2q + r, Y = 3r; its corners, counter-clockwise from 30°, are these offsets. With a tile
+# of circumradius s, one X unit is s·√3/2 and one Y unit s/2, so neighbours share corners exactly.
+HEX_CORNERS = ((1, 1), (0, 2), (-1, 1), (-1, -1), (0, -2), (1, -1))
+HEX_NEIGHBOURS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, 1))
+CORNER_JITTER = 0.2  # in tile radii: borders wiggle, tiles stay simple polygons
+
+
+def _noise(seed: int, x: int, y: int, salt: int) -> float:
+    """A deterministic value in [-1, 1) for a lattice corner (a small integer hash)."""
+    h = (x * 73_856_093) ^ (y * 19_349_663) ^ (seed * 83_492_791) ^ (salt * 2_654_435_761)
+    h &= 0xFFFF_FFFF
+    h ^= h >> 16
+    h = (h * 0x45D9F3B) & 0xFFFF_FFFF
+    h ^= h >> 16
+    h = (h * 0x45D9F3B) & 0xFFFF_FFFF
+    h ^= h >> 16
+    return h / 2**31 - 1
+
+
+class _CountyMap:
+    """Outlines and centres for a planned county (``CountyGenerator._plan``), deterministic from
+    the seed. Works on tiles (axial hex coordinates); coordinates come out as WGS84 lng/lat."""
+
+    def __init__(self, seed: int, towns: list[dict]):
+        self.seed = seed
+        self.rng = random.Random(f"{seed}:map")
+        self.cos = math.cos(math.radians(MAP_CENTRE[1]))
+        villages = sum(len(t["villages"]) for t in towns)
+        wanted = max(MIN_TILES, villages * TILES_PER_VILLAGE)
+        phases = (self.rng.uniform(0, math.tau), self.rng.uniform(0, math.tau))
+        # Tile radius (in degrees of latitude) so that about ``wanted`` tiles fill the oval.
+        area = math.pi * MAP_HALF_AXES[0] * self.cos * MAP_HALF_AXES[1]
+        self.size = math.sqrt(area / (wanted * 1.5 * math.sqrt(3)))
+        while True:
+            self.tiles = self._county_tiles(phases)
+            if len(self.tiles) >= max(villages, len(towns)):
+                break
+            self.size *= 0.85
+        self.town_tiles = self._grow(self.tiles, len(towns), first_at_centre=True)
+        # The county seat and the subdistricts (the towns listed first) get the centre tile.
+        order = sorted(range(len(towns)), key=lambda i: not towns[i].get("seat"))
+        self.tiles_of_town = {towns[i]["code"]: self.town_tiles[k] for k, i in enumerate(order)}
+        self.tiles_of_village: dict[str, list] = {}
+        for town in towns:
+            tiles = self.tiles_of_town[town["code"]]
+            for village, patch in zip(town["villages"], self._grow(tiles, len(town["villages"]))):
+                self.tiles_of_village[village["code"]] = patch
+
+    # -- tiles
+    def _county_tiles(self, phases) -> list[tuple[int, int]]:
+        """Tiles whose centre lies in the wobbly oval, the connected patch around the centre."""
+        a, b = MAP_HALF_AXES[0] * self.cos, MAP_HALF_AXES[1]
+        unit_x, unit_y = self.size * math.sqrt(3) / 2, self.size / 2
+        reach_r = int(b * 1.2 / (3 * unit_y)) + 2
+        reach_q = int(a * 1.2 / (2 * unit_x)) + reach_r + 2
+        inside = set()
+        for r in range(-reach_r, reach_r + 1):
+            for q in range(-reach_q, reach_q + 1):
+                x, y = (2 * q + r) * unit_x, 3 * r * unit_y
+                theta = math.atan2(y / b, x / a)
+                wobble = 1 + 0.10 * math.sin(3 * theta + phases[0]) + 0.05 * math.sin(5 * theta + phases[1])
+                if (x / a) ** 2 + (y / b) ** 2 <= wobble ** 2:
+                    inside.add((q, r))
+        if (0, 0) not in inside:
+            return []
+        seen, queue = {(0, 0)}, [(0, 0)]
+        for q, r in queue:
+            for dq, dr in HEX_NEIGHBOURS:
+                tile = (q + dq, r + dr)
+                if tile in inside and tile not in seen:
+                    seen.add(tile)
+                    queue.append(tile)
+        return queue
+
+    def _grow(self, tiles: list, parts: int, first_at_centre: bool = False) -> list[list]:
+        """``tiles`` (connected) into ``parts`` contiguous patches of similar size, grown from
+        spread-out seeds; a part may be empty when there are fewer tiles than parts."""
+        rng = self.rng
+        free = set(tiles)
+        if first_at_centre:
+            mean_x = sum(2 * q + r for q, r in tiles) / len(tiles)
+            mean_y = sum(3 * r for _, r in tiles) / len(tiles)
+            first = min(tiles, key=lambda t: ((2 * t[0] + t[1]) - mean_x) ** 2 + (3 * t[1] - mean_y) ** 2)
+        else:
+            first = tiles[rng.randrange(len(tiles))]
+        seeds = [first]
+        distance = {t: self._distance(t, first) for t in tiles}
+        while len(seeds) < min(parts, len(tiles)):  # farthest-point sampling
+            far = max(tiles, key=lambda t: (distance[t], t))
+            seeds.append(far)
+            for t in tiles:
+                distance[t] = min(distance[t], self._distance(t, far))
+        patches = [[seed] for seed in seeds] + [[] for _ in range(parts - len(seeds))]
+        frontiers = []
+        for seed in seeds:
+            free.discard(seed)
+        for seed in seeds:
+            frontiers.append([n for n in self._neighbours(seed) if n in free])
+        while free:
+            growing = [k for k in range(len(seeds)) if frontiers[k]]
+            if not growing:  # cannot happen for connected tiles; keep the rest with the first patch
+                patches[0].extend(sorted(free))
+                break
+            k = min(growing, key=lambda i: (len(patches[i]), i))
+            frontier = frontiers[k]
+            j = rng.randrange(len(frontier))
+            frontier[j], frontier[-1] = frontier[-1], frontier[j]
+            tile = frontier.pop()
+            if tile not in free:
+                continue
+            free.discard(tile)
+            patches[k].append(tile)
+            frontier.extend(n for n in self._neighbours(tile) if n in free)
+        return patches
+
+    @staticmethod
+    def _neighbours(tile):
+        q, r = tile
+        return [(q + dq, r + dr) for dq, dr in HEX_NEIGHBOURS]
+
+    @staticmethod
+    def _distance(a, b) -> int:
+        dq, dr = a[0] - b[0], a[1] - b[1]
+        return (abs(dq) + abs(dr) + abs(dq + dr)) // 2
+
+    # -- coordinates
+    def _corner(self, x: int, y: int) -> list[float]:
+        jitter = CORNER_JITTER * self.size
+        dx = _noise(self.seed, x, y, 1) * jitter
+        dy = _noise(self.seed, x, y, 2) * jitter
+        px = x * self.size * math.sqrt(3) / 2 + dx
+        py = y * self.size / 2 + dy
+        return [round(MAP_CENTRE[0] + px / self.cos, 6), round(MAP_CENTRE[1] + py, 6)]
+
+    def tile_centre(self, tile, dx: float = 0.0, dy: float = 0.0) -> tuple[float, float]:
+        """(lng, lat) of a tile's centre, moved by (dx, dy) tile radii."""
+        q, r = tile
+        px = ((2 * q + r) * math.sqrt(3) / 2 + dx) * self.size
+        py = (1.5 * r + dy) * self.size
+        return MAP_CENTRE[0] + px / self.cos, MAP_CENTRE[1] + py
+
+    def outline(self, tiles) -> dict | None:
+        """The boundary of a patch as a GeoJSON Polygon (MultiPolygon if it were in pieces):
+        edges shared by two of its tiles cancel, the rest chain into rings, outer rings
+        counter-clockwise and holes clockwise (RFC 7946)."""
+        if not tiles:
+            return None
+        edges = set()
+        for q, r in tiles:
+            cx, cy = 2 * q + r, 3 * r
+            corners = [(cx + ox, cy + oy) for ox, oy in HEX_CORNERS]
+            for i in range(6):
+                edge = (corners[i], corners[(i + 1) % 6])
+                reverse = (edge[1], edge[0])
+                if reverse in edges:
+                    edges.discard(reverse)
+                else:
+                    edges.add(edge)
+        following = dict(edges)  # on a hex lattice each boundary corner starts exactly one edge
+        outers, holes = [], []
+        while following:
+            start, end = following.popitem()
+            ring = [start]
+            while end != start:
+                ring.append(end)
+                end = following.pop(end)
+            area = sum(ax * by - bx * ay for (ax, ay), (bx, by) in zip(ring, ring[1:] + ring[:1]))
+            (outers if area > 0 else holes).append(ring)
+
+        def coordinates(ring):
+            points = [self._corner(x, y) for x, y in ring]
+            return points + [points[0]]
+
+        polygons = [[ring] for ring in outers]
+        for hole in holes:
+            owner = next((p for p in polygons if self._contains(p[0], hole[0])), polygons[0])
+            owner.append(hole)
+        if len(polygons) == 1:
+            return {"type": "Polygon", "coordinates": [coordinates(ring) for ring in polygons[0]]}
+        return {"type": "MultiPolygon", "coordinates": [[coordinates(ring) for ring in p] for p in polygons]}
+
+    @staticmethod
+    def _contains(ring, point) -> bool:
+        x, y = point
+        inside = False
+        for (ax, ay), (bx, by) in zip(ring, ring[1:] + ring[:1]):
+            if (ay > y) != (by > y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
+                inside = not inside
+        return inside
+
+    def centre_tile(self, tiles):
+        """The tile nearest the patch's mean: a centre that is always inside the patch."""
+        mean_x = sum(2 * q + r for q, r in tiles) / len(tiles)
+        mean_y = sum(3 * r for _, r in tiles) / len(tiles)
+        return min(tiles, key=lambda t: ((2 * t[0] + t[1] - mean_x) * 0.866) ** 2 + ((3 * t[1] - mean_y) * 0.5) ** 2)
+
+    def geometry(self, tiles) -> tuple:
+        """(lat, lng, outline JSON text) of a patch, as the region row carries them."""
+        if not tiles:
+            return None, None, None
+        lng, lat = self.tile_centre(self.centre_tile(tiles))
+        return _coordinate(lat), _coordinate(lng), json.dumps(self.outline(tiles), separators=(",", ":"))
+
+
+def _coordinate(value: float) -> Decimal:
+    return Decimal(f"{value:.6f}")
+
+
 class CountyGenerator:
     def __init__(self, spec: CountySpec):
         spec.check()
@@ -231,6 +454,7 @@ class CountyGenerator:
         spec = self.spec
         county_rng = random.Random(f"{spec.seed}:county")
         self._plan(county_rng)
+        self.map = _CountyMap(spec.seed, self.towns)
         self._emit_county(sink, county_rng)
         done = 0
         for town in self.towns:
@@ -299,11 +523,12 @@ class CountyGenerator:
     def _emit_county(self, sink, rng: random.Random) -> None:
         county_id = self.county_id = self._id("region")
         self._emit(sink, "region", (county_id, pools.COUNTY_CODE, pools.COUNTY_NAME, "county", 1, None, None,
-                                    county_id, None, None))
+                                    county_id, None, None, *self.map.geometry(self.map.tiles)))
         for town in self.towns:
             town["id"] = self._id("region")
             self._emit(sink, "region", (town["id"], town["code"], town["name"], town["kind"], 2, county_id, None,
-                                        county_id, town["id"], None))
+                                        county_id, town["id"], None,
+                                        *self.map.geometry(self.map.tiles_of_town[town["code"]])))
         for name, short, duties in pools.DEPARTMENTS:
             phone = f"0915-52{rng.randrange(10000, 99999)}"
             self._emit(sink, "department", (self._id("department"), f"{pools.COUNTY_NAME}{name}", short, county_id,
@@ -356,12 +581,30 @@ class CountyGenerator:
         region_rows = []
         grid_rows = {}  # grid id → [row fields as a list], emitted at the end (heads and workers)
         n_sections = 1 if n_groups <= 6 else math.ceil(n_groups / 5)
+        # -- where they are: the village's tiles, a point inside them for each group
+        geo = random.Random(f"{spec.seed}:map:{vcode}")
+        own_tiles = self.map.tiles_of_village[vcode]
+        tiles = own_tiles or [geo.choice(self.map.tiles_of_town[town["code"]])]  # a town short of tiles
+        group_spots = []  # (tile, dx, dy) in tile radii
+        for g in range(n_groups):
+            radius, angle = 0.4 * math.sqrt(geo.random()), geo.uniform(0, math.tau)
+            group_spots.append((tiles[g * len(tiles) // n_groups], radius * math.cos(angle), radius * math.sin(angle)))
+
+        def point(spot, spread=0.0):
+            tile, dx, dy = spot
+            if spread:
+                radius, angle = spread * math.sqrt(geo.random()), geo.uniform(0, math.tau)
+                dx, dy = dx + radius * math.cos(angle), dy + radius * math.sin(angle)
+            lng, lat = self.map.tile_centre(tile, dx, dy)
+            return [_coordinate(lat), _coordinate(lng), None]
+
         section_grids = []
         for s in range(n_sections):
             gid = self._id("grid")
             name = f"{vname}网格" if n_sections == 1 else f"{vname}第{pools.chinese_number(s + 1)}片区网格"
+            in_section = [g for g in range(n_groups) if g * n_sections // n_groups == s]
             grid_rows[gid] = [gid, f"{vcode}-{s + 1}", name, 1, None, village_id, f"/{gid}/", None, None,
-                              county_id, town_id, village_id]
+                              county_id, town_id, village_id, *point(group_spots[in_section[len(in_section) // 2]])]
             section_grids.append(gid)
 
         groups = []  # {"region", "grid", "parts": [basic grid ids], "name", "size"}
@@ -375,14 +618,15 @@ class CountyGenerator:
             else:
                 gname = f"{pools.chinese_number(g + 1)}组"
                 rname, rkind = f"{vname}{gname}", "villager_group"
+            spot = point(group_spots[g])
             region_rows.append([region_id, f"{vcode}{g + 1:03d}", rname, rkind, 4, village_id, 0, county_id,
-                                town_id, village_id])
+                                town_id, village_id, *spot])
             section_no = g * n_sections // n_groups
             section = section_grids[section_no]
             gid = self._id("grid")
             path = f"/{section}/{gid}/"
             grid_rows[gid] = [gid, f"{vcode}-{section_no + 1}-{g + 1:02d}", f"{rname}网格", 2, section, region_id, path,
-                              None, None, county_id, town_id, village_id]
+                              None, None, county_id, town_id, village_id, *spot]
             threshold, part_size = (60, rng.uniform(30, 45)) if community else (36, rng.uniform(15, 22))
             n_parts = math.ceil(size / part_size) if size > threshold else 1
             parts = []
@@ -392,7 +636,8 @@ class CountyGenerator:
                 for p in range(n_parts):
                     pid = self._id("grid")
                     grid_rows[pid] = [pid, f"{grid_rows[gid][1]}-{p + 1}", f"{rname}第{p + 1}网格", 3, gid, region_id,
-                                      f"{path}{pid}/", None, None, county_id, town_id, village_id]
+                                      f"{path}{pid}/", None, None, county_id, town_id, village_id,
+                                      *point(group_spots[g], spread=0.12)]
                     parts.append(pid)
             basic_grids.extend(parts)
             groups.append({"region": region_id, "grid": gid, "parts": parts, "name": gname, "size": size})
@@ -510,8 +755,13 @@ class CountyGenerator:
                                                village_id))
 
         population = len(people)
+        if own_tiles:
+            village_geometry = self.map.geometry(own_tiles)
+        else:
+            lng, lat = self.map.tile_centre(tiles[0])
+            village_geometry = (_coordinate(lat), _coordinate(lng), None)
         self._emit(sink, "region", (village_id, vcode, vname, village["kind"], 3, town_id, population, county_id,
-                                    town_id, village_id))
+                                    town_id, village_id, *village_geometry))
         for g, row in enumerate(region_rows):
             row[6] = group_population[g]
             self._emit(sink, "region", tuple(row))

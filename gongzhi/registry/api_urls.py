@@ -4,6 +4,7 @@ A ``SimpleRouter`` (no api-root view, no format-suffix patterns) so the URL name
 ``<basename>-list``, ``<basename>-detail`` and ``<basename>-<action>``, each covered by the
 permission matrix (tests/permission_matrix/api.py).
 """
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api import views
@@ -20,4 +21,7 @@ router.register("central-household-heads", views.CentralHouseholdHeadViewSet, ba
 router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("contact-assignments", views.ContactAssignmentViewSet, basename="contact-assignment")
 
-urlpatterns = router.urls
+urlpatterns = router.urls + [
+    # The county map's geometry (gongzhi.registry.geometry.territory_features), as GeoJSON.
+    path("registry/geometry/", views.TerritoryGeometryView.as_view(), name="registry-geometry"),
+]

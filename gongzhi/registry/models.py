@@ -13,7 +13,8 @@ Conventions
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,8 @@ from gongzhi.core.scoping import (
     ScopedManager, ScopeRule, in_grant_county, in_grid_village, in_territory, of_department, of_person, through_rule,
     under_grid,
 )
+
+from .geometry import validate_outline
 
 
 class RegionLevel(models.IntegerChoices):
@@ -72,12 +75,44 @@ class TerritoryMixin(models.Model):
         self.village_id = region.village_id
 
 
+class GeometryMixin(models.Model):
+    """Where a region or grid is on the map (``gongzhi.registry.geometry``): a centre and an
+    outline, each optional (a map shows what it has). WGS84; the outline is a GeoJSON Polygon or
+    MultiPolygon geometry object in ``[lng, lat]`` order."""
+
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+                              validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+                              validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    outline = models.JSONField(_("outline"), null=True, blank=True, validators=[validate_outline],
+                               help_text=_("A GeoJSON Polygon or MultiPolygon in WGS84 longitude/latitude."))
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if (self.lat is None) != (self.lng is None):
+            raise ValidationError({"lat": "经度和纬度要么都填，要么都不填"})
+
+    def save(self, *args, **kwargs):
+        # The outline is checked on every save, not only in full_clean: a broken polygon would
+        # break the map for everyone who can see it. (Rows without geometry cost nothing here.)
+        update_fields = kwargs.get("update_fields")
+        if self.outline is not None and (update_fields is None or "outline" in update_fields):
+            try:
+                validate_outline(self.outline)
+            except ValidationError as exc:
+                raise ValidationError({"outline": exc.messages}) from None
+        super().save(*args, **kwargs)
+
+
 def _contacted_households(grant):
     """Households a three-line person is currently in touch with (a subquery)."""
     return ContactAssignment.objects.filter(person_id=grant.person_id, ended_on__isnull=True).values("household_id")
 
 
-class Region(TerritoryMixin):
+class Region(GeometryMixin, TerritoryMixin):
     """A node of the administrative tree. Its own id is in the column of its own level."""
 
     code = models.CharField(_("division code"), max_length=15, unique=True, validators=[division_code_validator])
@@ -112,7 +147,7 @@ class Region(TerritoryMixin):
     scope_rule = ScopeRule(region=in_territory(region="pk"), grid=in_grid_village("pk"))
 
 
-class Grid(TerritoryMixin):
+class Grid(GeometryMixin, TerritoryMixin):
     """A grid (网格). Level 1 = the village or a section, 2 = a villager group, 3 = part of a group.
 
     ``path`` is "/<root id>/<child id>/.../" so a grid's sub-grids are one prefix filter.

@@ -13,6 +13,7 @@ row per record (import) or one per run (generation).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field as dataclass_field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,8 +23,9 @@ from pypinyin import Style, lazy_pinyin
 from gongzhi.core.audit import AuditAction, audit_record, snapshot
 from gongzhi.core.idcard import InvalidIdNumber, parse_id_number
 from gongzhi.core.masking import MASKERS
-from gongzhi.core.scoping import access_object, recheck_in_scope, require_perm
+from gongzhi.core.scoping import access_object, has_perm_anywhere, recheck_in_scope, require_perm
 
+from . import geometry as geometry_module
 from .outbox import announce_household_facts_changed
 from .models import (
     KIND_LEVEL, Grid, Household, HouseholdMembership, Person, PersonStatus, PovertyStatus, Region,
@@ -372,3 +374,180 @@ def person_reveal_field(*, actor, person: Person, field: str) -> str:
 def ensure_actor_can(actor, perm: str) -> None:
     if not actor.has_perm(perm):
         raise PermissionDenied
+
+
+# ---------------------------------------------------------------------------------------------
+# map geometry (gongzhi.registry.geometry): centres and outlines of regions and grids
+
+GEOMETRY_FIELDS = ("lat", "lng", "outline")
+
+
+@dataclass
+class GeometryImportReport:
+    """What an import of map geometry found and did. ``errors``: (feature number, code, message)."""
+
+    features: int = 0
+    regions: int = 0  # regions changed (or, in a dry run, that would change)
+    grids: int = 0
+    unchanged: int = 0
+    errors: list = dataclass_field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)
+
+    def as_text(self) -> str:
+        lines = [f"共 {self.features} 个要素：区划 {self.regions} 个、网格 {self.grids} 个"
+                 f"{'将更新' if self.dry_run else '已更新'}，{self.unchanged} 个没有变化。"]
+        if self.errors:
+            lines.append(f"发现 {len(self.errors)} 处错误，未写入任何数据：")
+            lines += [f"  第{number}个要素{f'（{code}）' if code else ''}：{message}"
+                      for number, code, message in self.errors]
+        return "\n".join(lines)
+
+
+class GeometryImportRejected(Exception):
+    """The file has errors: nothing was written. ``report`` lists them."""
+
+    def __init__(self, report: GeometryImportReport):
+        super().__init__(report.as_text())
+        self.report = report
+
+
+def _feature_geometry(feature) -> tuple[str, str | None, dict] | str:
+    """(code, kind, {field: value}) from one GeoJSON feature, or an error message."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return "不是 GeoJSON Feature"
+    properties = feature.get("properties")
+    if not isinstance(properties, dict):
+        return "缺少 properties"
+    code = properties.get("code")
+    if isinstance(code, int) and not isinstance(code, bool):
+        code = str(code)
+    if not isinstance(code, str) or not code.strip():
+        return "properties.code 缺失：应为区划代码或网格代码"
+    code = code.strip()
+    kind = properties.get("kind")
+    if kind not in (None, "", "region", "grid"):
+        return f"properties.kind 只能是 region 或 grid，不能是 {kind!r}"
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        return f"{code}：缺少几何（geometry）"
+    values: dict = {}
+    kind_of_geometry = geometry.get("type")
+    if kind_of_geometry == "Point":
+        position = geometry.get("coordinates")
+        error = geometry_module.position_error(position, "点")
+        if error:
+            return error
+        values["lng"], values["lat"] = position[0], position[1]
+    elif kind_of_geometry in geometry_module.GEOMETRY_TYPES:
+        errors = geometry_module.outline_errors(geometry)
+        if errors:
+            return errors[0]
+        values["outline"] = {"type": kind_of_geometry, "coordinates": geometry["coordinates"]}
+        values["lng"], values["lat"] = geometry_module.outline_centroid(geometry)
+    else:
+        return f"几何类型应为 Point、Polygon 或 MultiPolygon，不能是 {kind_of_geometry!r}"
+    # An explicit centre (what export_geometry writes) wins over the centroid.
+    lat, lng = properties.get("lat"), properties.get("lng")
+    if lat is not None or lng is not None:
+        error = geometry_module.position_error([lng, lat], "properties 中的 lat/lng")
+        if error:
+            return error
+        values["lat"], values["lng"] = lat, lng
+    values["lat"] = geometry_module.as_decimal(float(values["lat"]))
+    values["lng"] = geometry_module.as_decimal(float(values["lng"]))
+    return code, kind or None, values
+
+
+def _by_code(queryset, codes: list[str]) -> dict:
+    found = {}
+    for start in range(0, len(codes), 2000):
+        for obj in queryset.filter(code__in=codes[start:start + 2000]):
+            found[obj.code] = obj
+    return found
+
+
+@transaction.atomic
+def territory_geometry_import(*, actor, collection, dry_run: bool = False, source: str = "") -> GeometryImportReport:
+    """Set the centre and outline of regions and grids from a GeoJSON FeatureCollection.
+
+    Each feature names its region (division code) or grid (grid code) in ``properties.code``,
+    optionally ``properties.kind`` ("region"/"grid") when a code could be either. A Polygon or
+    MultiPolygon sets the outline and the centre (``properties.lat``/``lng`` when given, else the
+    area-weighted centroid); a Point sets the centre only. All or nothing: any unknown code or
+    invalid geometry rejects the whole file (``GeometryImportRejected``) and nothing is written.
+    ``actor`` None is the system (the command line without ``--user``); a user needs
+    ``registry.change_region``/``registry.change_grid`` over each row, a row outside their scope
+    being "unknown" like a missing one. One audit row per changed region or grid.
+    """
+    perms = {"region": "registry.change_region", "grid": "registry.change_grid"}
+    if actor is not None and not any(has_perm_anywhere(actor, perm) for perm in perms.values()):
+        raise PermissionDenied
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
+            or not isinstance(collection.get("features"), list):
+        raise ValidationError("文件不是 GeoJSON FeatureCollection（应有 \"type\": \"FeatureCollection\" 和 features 列表）")
+    report = GeometryImportReport(features=len(collection["features"]), dry_run=dry_run)
+    parsed = []
+    seen: dict[str, int] = {}
+    for number, feature in enumerate(collection["features"], start=1):
+        result = _feature_geometry(feature)
+        code = feature.get("properties", {}).get("code") if isinstance(feature, dict) and isinstance(
+            feature.get("properties"), dict) else None
+        if isinstance(result, str):
+            report.errors.append((number, str(code) if code not in (None, "") else "", result))
+            continue
+        code, kind, values = result
+        if code in seen:
+            report.errors.append((number, code, f"与第{seen[code]}个要素的代码重复"))
+            continue
+        seen[code] = number
+        parsed.append((number, code, kind, values))
+
+    codes = [code for _, code, _, _ in parsed]
+    querysets = {"region": Region.objects.select_for_update(), "grid": Grid.objects.select_for_update()}
+    if actor is not None:
+        querysets = {kind: qs.visible_to(actor, perms[kind]) for kind, qs in querysets.items()}
+    found = {kind: _by_code(qs, codes) for kind, qs in querysets.items()}
+    changes = []  # (object, kind, before)
+    for number, code, kind, values in parsed:
+        if kind is None:
+            hits = [k for k in ("region", "grid") if code in found[k]]
+            if len(hits) > 1:
+                report.errors.append((number, code, "既是区划代码又是网格代码：请在 properties.kind 中注明 region 或 grid"))
+                continue
+            kind = hits[0] if hits else None
+        obj = found[kind].get(code) if kind else None
+        if obj is None:
+            what = {"region": "区划代码", "grid": "网格代码"}.get(kind, "区划代码或网格代码")
+            report.errors.append((number, code, f"未知的{what}（系统中没有，或不在您的管辖范围内）"))
+            continue
+        before = snapshot(obj)
+        if all(getattr(obj, name) == value for name, value in values.items()):
+            report.unchanged += 1
+            continue
+        for name, value in values.items():
+            setattr(obj, name, value)
+        try:
+            obj.full_clean(exclude=[f.name for f in obj._meta.fields if f.name not in GEOMETRY_FIELDS],
+                           validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            report.errors.append((number, code, "；".join(exc.messages)))
+            continue
+        changes.append((obj, kind, before))
+        setattr(report, f"{kind}s", getattr(report, f"{kind}s") + 1)
+    if report.has_errors:
+        report.errors.sort(key=lambda error: error[0])
+        raise GeometryImportRejected(report)
+    if dry_run:
+        return report
+    for kind, model in (("region", Region), ("grid", Grid)):
+        objects = [obj for obj, k, _ in changes if k == kind]
+        if objects:
+            model.objects.bulk_update(objects, list(GEOMETRY_FIELDS), batch_size=500)
+    note = f"导入地图几何{f'：{source}' if source else ''}"
+    for obj, _kind, before in changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=obj, before=before, after=snapshot(obj), note=note)
+    return report

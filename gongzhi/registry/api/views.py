@@ -16,15 +16,17 @@ from __future__ import annotations
 import re
 
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from gongzhi.core.api import ListFilter, ScopedViewSet, api_errors
+from gongzhi.core.api import ListFilter, ScopedPermission, ScopedViewSet, api_errors, field_error
 from gongzhi.core.idcard import normalize_id_number
 from gongzhi.core.scoping import access_object
-from gongzhi.registry import services
+from gongzhi.registry import geometry, services
 from gongzhi.registry.models import (
     CentralHouseholdHead, ContactAssignment, ContactLine, Department, Deputy, DeputyLevel, Grid, Household,
     HouseholdMembership, PartyMembership, PartyOrganization, PartyOrgKind, Person, PersonStatus, PovertyStatus,
@@ -389,3 +391,77 @@ class ContactAssignmentViewSet(ReadOnlyScopedViewSet):
 
     def optimize(self, queryset):
         return queryset.select_related("person", "household").order_by("id")
+
+
+# ---------------------------------------------------------------------------------------------
+# the map (一图总览): geometry of the territory as GeoJSON
+
+
+class GeoJSONRenderer(JSONRenderer):
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+class _GeometryPropertiesSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text='"region" or "grid".')
+    code = serializers.CharField(help_text="Division code (region) or grid code.")
+    name = serializers.CharField()
+    level = serializers.IntegerField(help_text="Region level (2 town, 3 village/community) or grid level (1-3).")
+    region_kind = serializers.CharField(required=False, help_text="Regions only: town, township, subdistrict, "
+                                                                  "village, community …")
+    parent_id = serializers.IntegerField(allow_null=True)
+    county_id = serializers.IntegerField(allow_null=True)
+    town_id = serializers.IntegerField(allow_null=True)
+    village_id = serializers.IntegerField(allow_null=True)
+    region_id = serializers.IntegerField(required=False, help_text="Grids only: the region the grid covers.")
+    lat = serializers.FloatField(allow_null=True, help_text="The centre (WGS84), null when not known.")
+    lng = serializers.FloatField(allow_null=True)
+
+
+class _GeometryFeatureSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text='Always "Feature".')
+    id = serializers.IntegerField(help_text="The region's or grid's id.")
+    properties = _GeometryPropertiesSerializer()
+    geometry = serializers.JSONField(
+        allow_null=True, help_text="A GeoJSON Polygon or MultiPolygon (the outline) when known, else a Point (the "
+                                   "centre), else null. WGS84, [longitude, latitude].")
+
+
+class GeometryCollectionSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text='Always "FeatureCollection".')
+    features = _GeometryFeatureSerializer(many=True)
+    bbox = serializers.ListField(child=serializers.FloatField(), allow_null=True, min_length=4, max_length=4,
+                                 help_text="[west, south, east, north] of the features with geometry; null if none.")
+
+
+class TerritoryGeometryView(APIView):
+    """``GET /api/registry/geometry/?level=village``: what the county map draws, from the
+    registry's own geometry (no tile server needed). Scoped like every read: towns and villages
+    by ``registry.view_region``, grids by ``registry.view_grid``."""
+
+    permission_classes = [ScopedPermission]
+    renderer_classes = [GeoJSONRenderer, JSONRenderer]
+
+    def required_perm(self) -> str:
+        level = self.request.query_params.get("level", "village")
+        return "registry.view_grid" if level == "grid" else "registry.view_region"
+
+    @extend_schema(
+        summary="Map geometry of the territory in the caller's scope (GeoJSON)", tags=["territory"],
+        parameters=[
+            OpenApiParameter("level", str, enum=list(geometry.LEVELS), default="village",
+                             description="town, village (villages and communities) or grid."),
+            OpenApiParameter("within", int, description="Only what lies in this region (a town's or a village's map)."),
+        ],
+        responses={200: GeometryCollectionSerializer, **LIST_ERRORS},
+    )
+    def get(self, request):
+        level = request.query_params.get("level", "village").strip() or "village"
+        if level not in geometry.LEVELS:
+            raise field_error("level", f"可选值：{', '.join(geometry.LEVELS)}")
+        within = request.query_params.get("within", "").strip() or None
+        if within is not None:
+            if not re.fullmatch(r"\d{1,18}", within):
+                raise field_error("within", "必须是正整数")
+            within = int(within)
+        return Response(geometry.territory_features(request.user, level=level, within=within))
