@@ -2362,3 +2362,25 @@ def generate_linking_year(*, county: Region | None = None, seed: int = 321, toda
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return LinkingYearResult(county_id=county.pk, villages=len(data.villages), seconds=time.perf_counter() - started,
                              rows=rows, figures=figures)
+
+
+def pool_pairing_lists(county: Region, actor) -> int:
+    """Give the pairing resource items generated in bulk their entry in the one inventory
+    (gongzhi.resources), with what projects hold of them reserved there. Returns how many."""
+    from gongzhi.resources import services as inventory
+    from gongzhi.resources.models import Resource
+
+    from .services import pool_into_inventory
+
+    pooled = 0
+    with transaction.atomic():
+        for item in ResourceItem.objects.filter(county_id=county.pk, stock__isnull=True).select_related(
+                "pairing__lead_org", "pairing__partner_org", "pairing__region", "pairing__agency_department", "place"):
+            pool_into_inventory(actor, item)
+            if item.committed:
+                inventory.pairing_commit(actor=actor, resource_id=item.stock_id,
+                                         quantity=min(item.committed, item.capacity), project_title="结对项目")
+            if item.state == ResourceState.WITHDRAWN:
+                Resource.objects.filter(pk=item.stock_id).update(availability="retired")
+            pooled += 1
+    return pooled

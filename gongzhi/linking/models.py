@@ -360,6 +360,10 @@ class ResourceItem(ListItem):
     place = models.ForeignKey("registry.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                               help_text=_("Where it is; empty when it serves the whole county."))
     conditions = models.CharField(_("conditions"), max_length=300, blank=True)
+    # The item's entry in the county's one inventory (gongzhi.resources): its capacity is a stock
+    # ledger there, reserved while a project uses it. Null only for rows listed before pooling.
+    stock = models.OneToOneField("resources.Resource", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="pairing_item")
 
     objects = ScopedManager()
 

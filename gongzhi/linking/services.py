@@ -32,6 +32,8 @@ from gongzhi.registry.models import (
     Department, Household, HostUnitKind, PartyOrganization, Person, PersonStatus, Region, RegionLevel,
 )
 
+from gongzhi.resources import services as inventory
+
 from . import matching
 from .models import (
     LINK_SHAPE, REVIEW_DAYS, Activity, ActivityAttendance, ActivityKind, ActivityStatus, Alliance, AllianceMember,
@@ -39,7 +41,8 @@ from .models import (
     FeedbackItem, Handover, KeyTask, KeyTaskProgress, KeyTaskStatus, LiaisonPost, LiaisonTerm, Link, LinkActivity,
     LinkingSettings, MessageKind, NeedItem, NeedSource, NeedStatus, Pairing, PairingKind, PairingMessage,
     PairingStatus, Plan, PlanFeedback, PlanStatus, Project, ProjectStatus, ProjectTask, Rating, ResourceItem,
-    ResourceShare, ResourceState, Side, StationDay, SurveyResponse, TeamRole, VillageGrade, WorkTeam, WorkTeamMember,
+    ResourceShare, ResourceState, Side, StationDay, SurveyResponse, TeamRole, UseForm, VillageGrade, WorkTeam,
+    WorkTeamMember,
 )
 
 SITE = case_notifications.SITE_NAME
@@ -454,7 +457,34 @@ def resource_add(*, actor, pairing: Pairing, kind: str, name: str, capacity: int
                         use_form=use_form, place=place, conditions=(conditions or "").strip(), reviewed_on=today,
                         review_due_on=review_due("resource", pairing.county_id, today))
     item.copy_pairing(pairing)
-    return _save_new(item, actor, "linking.add_resourceitem")
+    _save_new(item, actor, "linking.add_resourceitem")
+    pool_into_inventory(actor, item)
+    return item
+
+
+# What a pairing's resource type is in the county's one inventory (gongzhi.resources).
+INVENTORY_KIND = {"venue": "venue", "equipment": "material", "information": "data", "experts": "force",
+                  "funds": "funds", "volunteers": "force", "service": "force"}
+
+
+def pool_into_inventory(actor, item: ResourceItem) -> None:
+    """Give a pairing's resource its entry in the one inventory (placed where it serves: its own
+    place, else the pairing's community), unless it has one."""
+    if item.stock_id:
+        return
+    pairing = item.pairing
+    side_org = pairing.lead_org if item.side == Side.LEAD else pairing.partner_org
+    stock = inventory.pool_from_pairing(
+        actor=actor, kind=INVENTORY_KIND[item.kind], name=item.name, unit=item.unit, owner_name=side_org.name,
+        place=item.place or pairing.region, quantity=item.capacity, conditions=item.conditions,
+        owner_department=pairing.agency_department if item.side == Side.LEAD else None, pairing_title=pairing.title)
+    ResourceItem.objects.filter(pk=item.pk).update(stock=stock)
+    item.stock = stock
+
+
+def _consumed(item: ResourceItem) -> bool:
+    """Funds and donated things are used up by a project; a venue, a team or a system is free again."""
+    return item.kind == "funds" or item.use_form == UseForm.DONATE
 
 
 @transaction.atomic
@@ -478,7 +508,11 @@ def resource_update(*, actor, resource: ResourceItem, **fields) -> ResourceItem:
         resource.state = (ResourceState.EXHAUSTED if resource.committed >= resource.capacity else
                           ResourceState.IN_USE if resource.committed else ResourceState.AVAILABLE)
     _review(resource, "resource")
-    return _save_changed(resource, before, actor, note="修改资源")
+    _save_changed(resource, before, actor, note="修改资源")
+    if resource.stock_id:
+        inventory.pairing_recount(actor=actor, resource_id=resource.stock_id, capacity=resource.capacity,
+                                  retired=resource.state == ResourceState.WITHDRAWN, note="修改资源")
+    return resource
 
 
 def _review(item, kind: str) -> None:
@@ -652,6 +686,9 @@ def project_confirm(*, actor, need: NeedItem, resource: ResourceItem, quantity: 
     resource.committed += quantity
     resource.state = ResourceState.EXHAUSTED if resource.committed >= resource.capacity else ResourceState.IN_USE
     _save_changed(resource, before, actor, note=f"用于项目“{project.title}”{quantity}{resource.unit}")
+    if resource.stock_id:
+        inventory.pairing_commit(actor=actor, resource_id=resource.stock_id, quantity=quantity,
+                                 project_title=project.title)
     before = snapshot(need)
     need.status = NeedStatus.MATCHED
     _save_changed(need, before, actor, note="匹配为项目")
@@ -738,12 +775,30 @@ def project_complete(*, actor, project: Project, outcome: str) -> Project:
     project.outcome = _text(outcome, "outcome", "请写明项目给群众带来的实际效果", limit=2000)
     _review(project, "project")
     _save_changed(project, before, actor, note="项目办结")
+    _finish_with_resource(actor, project)
     need = project.need
     NeedItem.objects.filter(pk=need.pk).update(status=NeedStatus.MET)
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=need, note="需求已满足")
     if need.case_id:
         _tell_case(actor, project.pairing, need.case, f"结对共建项目“{project.title}”已办结：{project.outcome[:100]}")
     return project
+
+
+def _finish_with_resource(actor, project: Project) -> None:
+    """A finished project gives back what it held of a reusable resource (the linking list and
+    the inventory alike); what it used up stays used."""
+    resource = ResourceItem.objects.select_for_update(of=("self",)).get(pk=project.resource_id)
+    consumed = _consumed(resource)
+    if not consumed:
+        before = snapshot(resource)
+        resource.committed = max(resource.committed - project.quantity, 0)
+        if resource.state != ResourceState.WITHDRAWN:
+            resource.state = (ResourceState.EXHAUSTED if resource.committed >= resource.capacity else
+                              ResourceState.IN_USE if resource.committed else ResourceState.AVAILABLE)
+        _save_changed(resource, before, actor, note=f"项目“{project.title}”办结，释放{project.quantity}{resource.unit}")
+    if resource.stock_id:
+        inventory.pairing_finish(actor=actor, resource_id=resource.stock_id, quantity=project.quantity,
+                                 project_title=project.title, consumed=consumed)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -602,3 +602,55 @@ def _tell_case(actor, need: Need, note: str) -> None:
     _notify({need.raised_by_id}, "dispatch_tell_case",
             f"【{SITE}】请在事项{need.case.number or '编号待定'}的办理记录中告知群众：{note}")
 
+
+
+# ---- a pairing's resource list, pooled into the one inventory -------------------------------
+# linking.services calls these after its own checks (the liaison acts for their side of the
+# pairing and may hold no inventory permission): the pairing's item and its inventory entry are
+# one resource, its capacity a ledger here like any other stock.
+
+def _pairing_move(actor, resource_id: int, kind: str, quantity: int, reason: str, on_hand_delta=None) -> None:
+    resource = Resource.objects.select_for_update(of=("self",)).get(pk=resource_id)
+    _move(actor=actor, resource=resource, kind=kind, quantity=quantity, reason=reason, on_hand_delta=on_hand_delta)
+
+
+@transaction.atomic
+def pool_from_pairing(*, actor, kind: str, name: str, unit: str, owner_name: str, place: Region, quantity: int,
+                      conditions: str = "", owner_department: Department | None = None,
+                      pairing_title: str = "") -> Resource:
+    resource = Resource(kind=kind, name=name[:150], unit=unit[:20], owner_name=owner_name[:150],
+                        owner_department=owner_department, place=place, source="paired",
+                        allocation="project", conditions=(conditions or f"结对共建资源（{pairing_title}）")[:300],
+                        registered_by=actor, **_territory_of(place))
+    resource.full_clean()
+    resource.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=resource, after=snapshot(resource),
+                 note=f"结对共建资源入库：{pairing_title}"[:200])
+    _move(actor=actor, resource=resource, kind=MovementKind.STOCK_IN, quantity=_quantity(quantity),
+          reason=f"结对共建资源清单登记（{pairing_title}）"[:300])
+    return resource
+
+
+def pairing_commit(*, actor, resource_id: int, quantity: int, project_title: str) -> None:
+    """A pairing project takes part of the resource: reserved in the inventory too."""
+    _pairing_move(actor, resource_id, MovementKind.RESERVE, quantity, f"结对项目“{project_title}”使用")
+
+
+def pairing_finish(*, actor, resource_id: int, quantity: int, project_title: str, consumed: bool) -> None:
+    """The project is done: funds and materials were used up (dispatched); a venue, a team or a
+    data service is free again (released)."""
+    kind = MovementKind.DISPATCH if consumed else MovementKind.RELEASE
+    _pairing_move(actor, resource_id, kind, quantity, f"结对项目“{project_title}”办结"
+                                                      f"{'，已使用' if consumed else '，释放'}")
+
+
+def pairing_recount(*, actor, resource_id: int, capacity: int, retired: bool, note: str) -> None:
+    """The pairing corrected its item's capacity or withdrew it."""
+    resource = Resource.objects.select_for_update(of=("self",)).get(pk=resource_id)
+    delta = capacity - resource.on_hand
+    if delta:
+        _move(actor=actor, resource=resource, kind=MovementKind.CORRECTION, quantity=abs(delta),
+              on_hand_delta=delta, reason=f"结对资源清单更正：{note}"[:300])
+    availability = Availability.RETIRED if retired else Availability.AVAILABLE
+    if resource.availability != availability:
+        Resource.objects.filter(pk=resource.pk).update(availability=availability)

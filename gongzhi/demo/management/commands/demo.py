@@ -7,6 +7,7 @@ database in var/. Static files are served by WhiteNoise straight from the finder
 works with DEBUG off.
 """
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -45,6 +46,8 @@ class Command(BaseCommand):
             self._generate_village_year(options["seed"], say)
             say("==> generating a year of linking up: pairings, the 535 links, 镇村工作一体化 (gongzhi.linking)")
             self._generate_linking_year(options["seed"], say)
+            say("==> generating the inventory and a season of dispatch (gongzhi.resources)")
+            self._generate_resources_year(options["seed"], say)
             self._similar_reports(say)
         else:
             say("==> the registry already holds data: not generating again")
@@ -74,6 +77,19 @@ class Command(BaseCommand):
         # password, they get the demo password with the other logins below.
         ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
         r = generate_linking_year(seed=seed)
+        say(f"    {r.summary()}")
+
+    def _generate_resources_year(self, seed: int, say) -> None:
+        from gongzhi.linking.demo import pool_pairing_lists
+        from gongzhi.registry.models import Region
+        from gongzhi.resources.demo import SHOWCASE_LOGINS, generate_resources_year
+
+        ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
+        county = Region.objects.filter(level=1).order_by("code").first()
+        dispatcher = get_user_model().objects.get(username="dispatch")
+        pooled = pool_pairing_lists(county, dispatcher)
+        r = generate_resources_year(county=county, seed=seed)
+        r.pooled_from_pairings = pooled
         say(f"    {r.summary()}")
 
     def _similar_reports(self, say) -> None:

@@ -53,10 +53,14 @@ def clear_generated_years(log) -> None:
     from gongzhi.registry.models import Region
     from gongzhi.village.demo import clear_village_year
 
+    from gongzhi.resources.demo import clear_resources_year
+
     for county in Region.objects.filter(level=1).order_by("code"):
-        linking, village = clear_linking_year(county), clear_village_year(county)
-        if linking or village:
-            log(f"  {county.name}: {linking:,} linking and {village:,} village rows deleted")
+        # Linking's resource lists point into the inventory: linking first, then the inventory.
+        linking = clear_linking_year(county)
+        resources, village = clear_resources_year(county), clear_village_year(county)
+        if linking or village or resources:
+            log(f"  {county.name}: {linking:,} linking, {resources:,} resources and {village:,} village rows deleted")
 
 
 def run_generation(command: BaseCommand, spec: CountySpec, *, clear: bool, verbosity: int):
