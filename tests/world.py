@@ -114,4 +114,6 @@ def build_world() -> World:
     _login(w, "sysadmin", "sysadmin", "系统管理员")
     # ... and the security administrator, who grants and revokes roles (and reads no audit trail).
     _login(w, "county_admin", "county_admin", "县级安全管理员")
+    # 志愿者本人 (gongzhi.volunteers): 刘桂兰 of household A1-1, over her own volunteer record only.
+    _login(w, "volunteer_a1", "volunteer", "志愿者刘桂兰", person=w.persons["A1-1-spouse"])
     return w

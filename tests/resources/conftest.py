@@ -37,3 +37,6 @@ def town(world):
 @pytest.fixture
 def village(world):
     return world.users["village_secretary_a1"]
+
+
+from tests.browser.conftest import browser, browser_login, wait  # noqa: E402,F401  (the browser test's fixtures)
