@@ -234,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
     "village-sweep": {"task": "village.sweep", "schedule": 3600.0},
     # gongzhi.linking: stale list items, fast-track requests past their working-day limit.
     "linking-sweep": {"task": "linking.sweep", "schedule": 1800.0},
+    # gongzhi.volunteers: points older than the county's expiry period expire, oldest first.
+    "volunteers-expiry": {"task": "volunteers.expire_points", "schedule": 86400.0},
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

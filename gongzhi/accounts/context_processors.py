@@ -11,6 +11,7 @@ def _nav(user) -> dict[str, bool]:
         "village": has_perm_anywhere(user, "village.view_meeting"),
         "linking": has_perm_anywhere(user, "linking.view_pairing") or has_perm_anywhere(user, "linking.view_keytask"),
         "resources": has_perm_anywhere(user, "resources.view_need") or has_perm_anywhere(user, "resources.view_resource"),
+        "volunteers": has_perm_anywhere(user, "volunteers.view_servicetask"),
     }
 
 

@@ -15,9 +15,13 @@ The score is a plain sum, so the explanation *is* the computation:
   (placed at the county, no town): 12; another town: 4;
 * **coverage** — what is available covers what the need still lacks: 20; part of it: 20 × share;
 * **readiness** — a directly allocated resource (直接调拨) for an emergency: +10, it can leave today;
-  one allocated by project, venture philanthropy or purchase of services takes a procedure: 0.
+  one allocated by project, venture philanthropy or purchase of services takes a procedure: 0;
+* **subject** — 5 for each two-character word the need's title shares with the resource's name
+  (棉被, 帐篷, 取暖 …), at most 15. For materials a shared word is required: a need for quilts is
+  not met with rice, whatever the type says.
 
-A resource is not a candidate when its type differs. It cannot serve (listed with the reason) when
+A resource is not a candidate when its type differs, or — for materials — when need and
+resource share no word. It cannot serve (listed with the reason) when
 it is suspended or retired or outside its availability window, when nothing is left, when it is an
 emergency reserve and the need is not an emergency, or when what is left is claimed by needs of a
 higher priority in its reach (``claims``): a livelihood need cannot take the last tents a flooded
@@ -35,6 +39,32 @@ from .models import AllocationMode, Availability, Priority
 PLACE_POINTS = {"village": 30, "town": 20, "county": 12, "elsewhere": 4}
 COVERAGE_POINTS = 20
 READY_POINTS = 10
+SUBJECT_POINTS = 15
+# Two-character words too common in titles to say what is asked for.
+COMMON_WORDS = {"临时", "安置", "救助", "受灾", "灾户", "困难", "群众", "村民", "服务", "需求", "冬季", "过冬", "上门",
+                "入户", "老人", "留守", "资金", "储备", "应急", "物资", "提供", "用于", "年度"}
+
+
+def subject_overlap(need_text: str, resource_text: str) -> list[str]:
+    """The two-character Chinese words a need and a resource share, in the need's order. Chinese
+    has no spaces; a shared character pair is a cheap, explainable sign of the same thing."""
+    have = {resource_text[i:i + 2] for i in range(len(resource_text) - 1)}
+    words = []
+    for i in range(len(need_text) - 1):
+        word = need_text[i:i + 2]
+        if (all("\u4e00" <= ch <= "\u9fff" for ch in word) and word in have and word not in words
+                and word not in COMMON_WORDS):
+            words.append(word)
+    return words
+
+
+def fits(need, resource) -> bool:
+    """Same type, and for materials the same thing (a shared word)."""
+    if resource.kind != need.kind:
+        return False
+    return resource.kind != "material" or bool(subject_overlap(need.title, resource.name))
+
+
 PLACE_WORDS = {"village": "就在本村（社区）", "town": "在本镇（街道）", "county": "县级统筹储备", "elsewhere": "在其他镇（街道）"}
 
 
@@ -98,6 +128,9 @@ def score(need, resource, *, lacking: int, available: int) -> Candidate:
         candidate.reasons.append((points, why))
     if need.priority == Priority.EMERGENCY and resource.allocation == AllocationMode.DIRECT:
         candidate.reasons.append((READY_POINTS, "直接调拨，当天可发"))
+    words = subject_overlap(need.title, resource.name)
+    if words:
+        candidate.reasons.append((min(5 * len(words), SUBJECT_POINTS), f"内容相符：{'、'.join(words)}"))
     candidate.score = sum(p for p, _ in candidate.reasons)
     return candidate
 
@@ -111,7 +144,7 @@ def rank(need, resources: Iterable, *, claims: Mapping[tuple, int] | None = None
     lacking = need.outstanding
     ranked = []
     for resource in resources:
-        if resource.kind != need.kind:
+        if not fits(need, resource):
             continue
         available = resource.on_hand - resource.reserved
         why_not = refusal(need, resource, today)
@@ -183,6 +216,8 @@ def plan(needs: Iterable, resources: Iterable, *, today: dt.date | None = None) 
                     cursor[id(rs)] = i + 1  # exhausted for good: never look at it again
                 continue
             if r.emergency_reserve and need.priority != Priority.EMERGENCY:
+                continue
+            if not fits(need, r):
                 continue
             return r
         return None

@@ -360,8 +360,8 @@ def reserve(*, actor, need: Need, resource: Resource, quantity=None) -> Allocati
         raise ValidationError({"need": f"该需求{need.get_status_display()}，不能再预留"})
     if resource.county_id != need.county_id:
         raise ValidationError({"resource": "只能调度本县的资源"})
-    if resource.kind != need.kind:
-        raise ValidationError({"resource": f"资源类型（{resource.get_kind_display()}）与需求不符"})
+    if not matching.fits(need, resource):
+        raise ValidationError({"resource": f"“{resource.name}”（{resource.get_kind_display()}）与需求“{need.title}”不符"})
     if need.outstanding <= 0:
         raise ValidationError({"need": "该需求已全部预留或送达"})
     [candidate] = matching.rank(need, [resource], claims=higher_priority_claims(need, [resource]),

@@ -21,7 +21,7 @@ def county_stock(world, **kw):
     return stock(world, by="department_handler", place="C", owner_department=world.department, **kw)
 
 
-def need(world, *, by="village_secretary_a1", place="A1", kind="material", title="受灾户临时安置", quantity=4,
+def need(world, *, by="village_secretary_a1", place="A1", kind="material", title="受灾户临时安置帐篷", quantity=4,
          unit="顶", priority=3, **extra):
     if priority == 1:
         extra.setdefault("emergency_note", "房屋被洪水冲毁")

@@ -34,7 +34,7 @@ def test_dispatch_and_a_doorstep_confirmation_on_a_phone(world, browser_login, l
         "type": "Polygon", "coordinates": [[[108.48, 32.88], [108.52, 32.88], [108.52, 32.92], [108.48, 32.92],
                                             [108.48, 32.88]]]})
     tents = stock(world, quantity=10)
-    emergency = need(world, title="洪灾受损户临时安置", quantity=2, priority=1, recipient_name="李秀英")
+    emergency = need(world, title="洪灾受损户临时安置帐篷", quantity=2, priority=1, recipient_name="李秀英")
 
     browser = browser_login("town_secretary_a")
     browser.get(f"{live_server.url}/resources/needs/{emergency.pk}/")

@@ -90,8 +90,8 @@ def test_the_ledger_refuses_update_and_delete_in_the_database(world):
 
 def test_an_emergency_is_matched_ahead_of_a_livelihood_need(world, town):
     tents = stock(world, quantity=10)
-    livelihood = need(world, title="困难户冬季保暖", quantity=8, priority=2)
-    emergency = need(world, title="洪灾受损户临时安置", quantity=6, priority=1)
+    livelihood = need(world, title="困难户冬季保暖帐篷", quantity=8, priority=2)
+    emergency = need(world, title="洪灾受损户临时安置帐篷", quantity=6, priority=1)
     # The queue puts the emergency first although it was raised later …
     proposals = matching.plan([livelihood, emergency], [tents])
     assert [(p.need.pk, p.quantity) for p in proposals] == [(emergency.pk, 6), (livelihood.pk, 4)]
@@ -112,14 +112,14 @@ def test_when_the_emergency_has_its_share_a_livelihood_need_takes_the_rest(world
     tents = stock(world, quantity=10)
     emergency = need(world, quantity=6, priority=1)
     services.reserve(actor=town, need=emergency, resource=tents)
-    livelihood = need(world, title="困难户冬季保暖", quantity=8, priority=2)
+    livelihood = need(world, title="困难户冬季保暖帐篷", quantity=8, priority=2)
     [candidate] = services.candidates_for(town, livelihood)
     assert candidate.available and candidate.claimable == 4
 
 
 def test_an_emergency_reserve_serves_only_emergencies(world, town):
     reserve = stock(world, name="防汛应急储备帐篷", emergency_reserve=True)
-    general = need(world, title="村活动室临时用", quantity=1, priority=3)
+    general = need(world, title="村活动室临时用帐篷", quantity=1, priority=3)
     [candidate] = services.candidates_for(town, general)
     assert not candidate.available and candidate.refusal == "应急储备只用于应急需求"
     with pytest.raises(ValidationError, match="应急储备"):
@@ -142,9 +142,9 @@ def test_ranking_explains_place_coverage_and_readiness(world, town):
     ranked = services.candidates_for(world.users["village_secretary_a1"], emergency)
     by_resource = {c.resource.pk: c for c in ranked}
     assert [why for _p, why in by_resource[near.pk].reasons][:1] == ["就在本村（社区）"]
-    assert by_resource[near.pk].score == 30 + round(20 * 2 / 6) + 10
-    assert by_resource[pool.pk].score == 12 + 20 + 10
-    # What is in the village goes first (47 against 42); the pool then covers the rest.
+    assert by_resource[near.pk].score == 30 + round(20 * 2 / 6) + 10 + 5
+    assert by_resource[pool.pk].score == 12 + 20 + 10 + 5
+    # What is in the village goes first (52 against 47); the pool then covers the rest.
     assert [c.resource.pk for c in ranked] == [near.pk, pool.pk]
 
 
@@ -282,7 +282,7 @@ def test_a_need_from_a_case_tells_the_case_and_its_delivery_too(world, town):
 def test_ledger_mismatches_finds_none_after_a_busy_day(world, town):
     tents = stock(world, quantity=30)
     for i in range(3):
-        n = need(world, title=f"受灾户{i}", quantity=3 + i, priority=1 + i % 2)
+        n = need(world, title=f"受灾户{i}帐篷", quantity=3 + i, priority=1 + i % 2)
         delivery, _ = services.dispatch(actor=town, allocation=services.reserve(actor=town, need=n, resource=tents))
         services.confirm_delivery(actor=town, delivery=delivery, received=2, recipient_name="户主", method="signed")
     assert selectors.ledger_mismatches() == []
@@ -299,7 +299,7 @@ def test_two_reservations_for_the_last_units_cannot_both_succeed():
 
     world = build_world()
     tents = stock(world, quantity=4)
-    needs = [need(world, title=f"受灾户{i}", quantity=4) for i in range(2)]
+    needs = [need(world, title=f"受灾户{i}帐篷", quantity=4) for i in range(2)]
     town = world.users["town_secretary_a"]
     results, errors = race(2, lambda i: services.reserve(actor=town, need=Need(pk=needs[i].pk),
                                                          resource=Resource(pk=tents.pk)))

@@ -111,7 +111,7 @@ def test_the_map_draws_from_own_geometry_and_counts_needs_per_village(world, log
 
 
 def test_the_queue_page_lists_emergencies_first(world, login):
-    need(world, title="一般需求", quantity=1, priority=3)
-    need(world, title="应急需求", quantity=1, priority=1)
+    need(world, title="一般需求帐篷", quantity=1, priority=3)
+    need(world, title="应急需求帐篷", quantity=1, priority=1)
     body = login(world.users["town_secretary_a"]).get(reverse("resources:needs")).content.decode()
-    assert body.index("应急需求") < body.index("一般需求")
+    assert body.index("应急需求帐篷") < body.index("一般需求帐篷")

@@ -48,6 +48,8 @@ class Command(BaseCommand):
             self._generate_linking_year(options["seed"], say)
             say("==> generating the inventory and a season of dispatch (gongzhi.resources)")
             self._generate_resources_year(options["seed"], say)
+            say("==> generating a year of volunteer service (gongzhi.volunteers)")
+            self._generate_volunteers_year(options["seed"], say)
             self._similar_reports(say)
         else:
             say("==> the registry already holds data: not generating again")
@@ -91,6 +93,12 @@ class Command(BaseCommand):
         r = generate_resources_year(county=county, seed=seed)
         r.pooled_from_pairings = pooled
         say(f"    {r.summary()}")
+
+    def _generate_volunteers_year(self, seed: int, say) -> None:
+        from gongzhi.volunteers.demo import SHOWCASE_LOGINS, generate_volunteers_year
+
+        ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
+        generate_volunteers_year(seed=seed, log=say)
 
     def _similar_reports(self, say) -> None:
         """Three residents of the demo village report the same broken road through the residents'
