@@ -90,4 +90,24 @@ def audit_record_many(*, actor, action: str, objects, note=lambda obj: "") -> in
     return insert_many(AuditLog, rows)
 
 
-__all__ = ["AuditAction", "audit_record", "audit_record_many", "snapshot"]
+__all__ = ["AuditAction", "audit_record", "audit_record_many", "create_audited", "save_audited", "snapshot"]
+
+
+def create_audited(obj: models.Model, actor, perm: str, *, note: str = "") -> models.Model:
+    """The tail of every service that creates a row: validate, save, roll back if the new row
+    lies outside the actor's scope for ``perm`` (``scoping.recheck_in_scope``), audit."""
+    from .scoping import recheck_in_scope
+
+    obj.full_clean()
+    obj.save()
+    recheck_in_scope(obj, actor, perm)
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=obj, after=snapshot(obj), note=note)
+    return obj
+
+
+def save_audited(obj: models.Model, before: dict, actor, *, note: str = "") -> models.Model:
+    """The tail of every service that changes a row: validate, save, audit before and after."""
+    obj.full_clean()
+    obj.save()
+    audit_record(actor=actor, action=AuditAction.UPDATE, obj=obj, before=before, after=snapshot(obj), note=note)
+    return obj

@@ -28,8 +28,8 @@ from django.utils import timezone
 from gongzhi.cases import notifications as case_notifications
 from gongzhi.cases.models import Case
 from gongzhi.cases.services import case_record_linked
-from gongzhi.core.audit import AuditAction, audit_record, snapshot
-from gongzhi.core.scoping import access_object, can, has_perm_anywhere, recheck_in_scope
+from gongzhi.core.audit import AuditAction, audit_record, create_audited, save_audited, snapshot
+from gongzhi.core.scoping import access_object, can, has_perm_anywhere
 from gongzhi.registry.models import Department, Grid, Household, Region, RegionLevel
 
 from . import matching
@@ -70,19 +70,8 @@ def _territory_of(region: Region) -> dict:
     return {"county_id": region.county_id, "town_id": region.town_id, "village_id": region.village_id}
 
 
-def _save_new(obj, actor, perm: str, *, note: str = ""):
-    obj.full_clean()
-    obj.save()
-    recheck_in_scope(obj, actor, perm)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=obj, after=snapshot(obj), note=note)
-    return obj
-
-
-def _save_changed(obj, before: dict, actor, *, note: str = ""):
-    obj.full_clean()
-    obj.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, obj=obj, before=before, after=snapshot(obj), note=note)
-    return obj
+# Every create and change ends the same way in every app (core.audit).
+_save_new, _save_changed = create_audited, save_audited
 
 
 def _notify(user_ids, kind: str, text: str) -> None:
