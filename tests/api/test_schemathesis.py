@@ -78,8 +78,15 @@ def _real_objects(world) -> dict[str, tuple[str, object]]:
     from tests.permission_matrix.intake import _case
     from tests.permission_matrix.roster import _a1_batch
 
+    from tests.permission_matrix import resources as dispatch
+
     case = _case(world)
     return {
+        # resources and dispatch: town A's tents, an emergency in 五一村, its reservation and a delivery
+        "/api/resources/inventory/{pk}/": ("pk", dispatch.tents(world).pk),
+        "/api/resources/needs/{pk}/": ("pk", dispatch.emergency(world).pk),
+        "/api/resources/allocations/{pk}/": ("pk", dispatch.allocation(world).pk),
+        "/api/resources/deliveries/{pk}/": ("pk", dispatch.delivery(world).pk),
         "/api/cases/{id}/": ("id", case.pk), "/api/intake/cases/{id}/": ("id", case.pk),
         "/api/households/{id}/": ("id", world.households["A1-1"].pk),
         "/api/persons/{id}/": ("id", world.persons["A1-1"].pk),
