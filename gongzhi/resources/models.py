@@ -138,13 +138,6 @@ class Resource(TerritoryMixin):
     def available(self) -> int:
         return self.on_hand - self.reserved
 
-    def open_on(self, day) -> bool:
-        if self.availability != Availability.AVAILABLE:
-            return False
-        if self.available_from and day < self.available_from:
-            return False
-        return not (self.available_until and day > self.available_until)
-
 
 class MovementKind(models.TextChoices):
     STOCK_IN = "in", _("Stock in (入库)")
