@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gongzhi.village",
     "gongzhi.resources",
     "gongzhi.volunteers",
+    "gongzhi.assessment",
     "gongzhi.linking",
 ]
 
@@ -236,7 +237,12 @@ CELERY_BEAT_SCHEDULE = {
     "linking-sweep": {"task": "linking.sweep", "schedule": 1800.0},
     # gongzhi.volunteers: points older than the county's expiry period expire, oldest first.
     "volunteers-expiry": {"task": "volunteers.expire_points", "schedule": 86400.0},
+    # gongzhi.assessment: score cases closed since the last pass (一件一考评).
+    "assessment-score-cases": {"task": "assessment.score_closed_cases", "schedule": 600.0},
 }
+# Absolute links in generated files (the bulletin's PDF and workbook point at the records behind
+# every number).
+GONGZHI_SITE_URL = os.environ.get("GONGZHI_SITE_URL", "http://localhost:8000")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):

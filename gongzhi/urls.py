@@ -27,6 +27,7 @@ urlpatterns = [
     path("v/", include("gongzhi.village.urls_public")),
     path("resources/", include("gongzhi.resources.urls")),
     path("volunteers/", include("gongzhi.volunteers.urls")),
+    path("assessment/", include("gongzhi.assessment.urls")),
     path("linking/", include("gongzhi.linking.urls")),
     path("l/", include("gongzhi.linking.urls_public")),
     path("r/", include("gongzhi.intake.urls_resident")),

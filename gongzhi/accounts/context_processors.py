@@ -12,6 +12,8 @@ def _nav(user) -> dict[str, bool]:
         "linking": has_perm_anywhere(user, "linking.view_pairing") or has_perm_anywhere(user, "linking.view_keytask"),
         "resources": has_perm_anywhere(user, "resources.view_need") or has_perm_anywhere(user, "resources.view_resource"),
         "volunteers": has_perm_anywhere(user, "volunteers.view_servicetask"),
+        "assessment": has_perm_anywhere(user, "assessment.view_casescore"),
+        "burden": has_perm_anywhere(user, "assessment.view_demand"),
     }
 
 

@@ -204,9 +204,41 @@ VOLUNTEERS_PERMS: dict[str, list[str]] = {
     "dispatcher": VOLUNTEERS_VIEW + ["volunteers.add_servicetask"],
 }
 
+# 考评 (gongzhi.assessment): every unit reads its own results; the county sets weights, formulas,
+# the negative list and the demands, generates and issues the county's bulletin and decides the
+# proposals about towns, departments and cadres; a town decides about its villages, flags hidden
+# burdens and issues its own bulletin; anyone may file an after-the-fact explanation for a case
+# they handle and apply for fault tolerance for themselves.
+ASSESSMENT_VIEW = [f"assessment.view_{m}" for m in (
+    "scoringweights", "casescore", "exemption", "negativeitem", "demand", "burdenflag", "indexformula",
+    "assessmentweights", "proposal", "faulttoleranceapplication", "bulletin")]
+ASSESSMENT_SELF = ["assessment.add_exemption", "assessment.add_faulttoleranceapplication"]
+ASSESSMENT_PERMS: dict[str, list[str]] = {
+    "county_secretary": ASSESSMENT_VIEW + ASSESSMENT_SELF + [
+        "assessment.add_scoringweights", "assessment.add_assessmentweights", "assessment.add_indexformula",
+        "assessment.review_indexformula", "assessment.add_negativeitem", "assessment.add_demand",
+        "assessment.retire_demand", "assessment.decide_burdenflag", "assessment.decide_exemption",
+        "assessment.add_proposal", "assessment.decide_proposal", "assessment.decide_faulttolerance",
+        "assessment.add_bulletin", "assessment.issue_bulletin"],
+    "town_secretary": ASSESSMENT_VIEW + ASSESSMENT_SELF + [
+        "assessment.add_burdenflag", "assessment.decide_exemption", "assessment.decide_proposal",
+        "assessment.decide_faulttolerance", "assessment.add_bulletin", "assessment.issue_bulletin"],
+    "village_secretary": ["assessment.view_casescore", "assessment.view_exemption", "assessment.view_proposal",
+                          "assessment.view_faulttoleranceapplication", "assessment.view_bulletin",
+                          "assessment.view_demand", "assessment.view_negativeitem",
+                          "assessment.view_scoringweights", "assessment.view_indexformula",
+                          "assessment.view_assessmentweights"] + ASSESSMENT_SELF,
+    "grid_worker": ["assessment.view_demand", "assessment.view_negativeitem",
+                    "assessment.add_faulttoleranceapplication", "assessment.view_faulttoleranceapplication"],
+    "department_handler": ["assessment.view_casescore", "assessment.view_exemption", "assessment.view_bulletin",
+                           "assessment.view_proposal"] + ASSESSMENT_SELF,
+    "auditor": ASSESSMENT_VIEW,
+}
+
 BUILTIN_ROLES = [
     (code, name, kind, perms if perms is None else perms + CASES_PERMS.get(code, []) + VILLAGE_PERMS.get(code, [])
-     + LINKING_PERMS.get(code, []) + RESOURCES_PERMS.get(code, []) + VOLUNTEERS_PERMS.get(code, []))
+     + LINKING_PERMS.get(code, []) + RESOURCES_PERMS.get(code, []) + VOLUNTEERS_PERMS.get(code, [])
+     + ASSESSMENT_PERMS.get(code, []))
     for code, name, kind, perms in BUILTIN_ROLES
 ] + [DISPATCHER]
 DISPATCHER = (DISPATCHER[0], DISPATCHER[1], DISPATCHER[2],

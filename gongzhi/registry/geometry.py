@@ -132,6 +132,29 @@ def _polygons(outline: dict) -> list:
     return [outline["coordinates"]] if outline["type"] == "Polygon" else outline["coordinates"]
 
 
+KM_PER_DEGREE = 111.32  # along a meridian; along a parallel it is this × cos(latitude)
+
+
+def outline_area_km2(outline: dict) -> float:
+    """The outline's area in km² (holes subtracted), on a local equirectangular projection — good to
+    well under 1 % at a county's size, which is all the assessment's indices need."""
+    total = 0.0
+    for rings in _polygons(outline):
+        for k, ring in enumerate(rings):
+            area, _mx, _my = _ring_moments(ring)
+            total += (1 if (k == 0) == (area >= 0) else -1) * area
+    lat = outline_centroid(outline).lat
+    return abs(total) * KM_PER_DEGREE ** 2 * math.cos(math.radians(lat))
+
+
+def distance_km(a: LngLat, b: LngLat) -> float:
+    """Great-circle distance (haversine, mean Earth radius 6,371 km)."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlng = lat2 - lat1, math.radians(b.lng - a.lng)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlng / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
 def outline_centroid(outline: dict) -> LngLat:
     """The area-weighted centroid of a Polygon/MultiPolygon (holes subtracted). A degenerate
     outline (no area) gives the mean of its outer rings' vertices."""

@@ -51,6 +51,8 @@ class Command(BaseCommand):
             say("==> generating a year of volunteer service (gongzhi.volunteers)")
             self._generate_volunteers_year(options["seed"], say)
             self._similar_reports(say)
+            say("==> assessing last quarter: case scores, proposals, the quarterly bulletin (gongzhi.assessment)")
+            self._generate_assessment(say)
         else:
             say("==> the registry already holds data: not generating again")
         plan = ensure_demo_logins(password=options["password"], reset_passwords=options["reset_passwords"])
@@ -99,6 +101,14 @@ class Command(BaseCommand):
 
         ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
         generate_volunteers_year(seed=seed, log=say)
+
+    def _generate_assessment(self, say) -> None:
+        from gongzhi.assessment.demo import SHOWCASE_LOGINS, generate_assessment
+        from gongzhi.registry.models import Region
+
+        ensure_demo_logins(password=None, only=SHOWCASE_LOGINS)
+        county = Region.objects.filter(level=1).order_by("code").first()
+        say(f"    {generate_assessment(county=county).summary()}")
 
     def _similar_reports(self, say) -> None:
         """Three residents of the demo village report the same broken road through the residents'

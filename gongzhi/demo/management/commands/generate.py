@@ -46,16 +46,19 @@ def spec_from_options(options) -> CountySpec:
 
 
 def clear_generated_years(log) -> None:
-    """Before ``--clear`` detaches the registry: the linking year, then the village year (linking
+    """Before ``--clear`` detaches the registry: the assessment, the linking year, then the village year (linking
     needs point at village meetings), each through its own clear, which knows the order its rows
     refer to each other in (follow-up visits, corrected notices) where a blanket delete stops."""
     from gongzhi.linking.demo import clear_linking_year
     from gongzhi.registry.models import Region
     from gongzhi.village.demo import clear_village_year
 
+    from gongzhi.assessment.demo import clear_assessment
     from gongzhi.resources.demo import clear_resources_year
 
     for county in Region.objects.filter(level=1).order_by("code"):
+        # The assessment scores cases and names villages: it goes first.
+        clear_assessment(county)
         # Linking's resource lists point into the inventory: linking first, then the inventory.
         linking = clear_linking_year(county)
         resources, village = clear_resources_year(county), clear_village_year(county)
