@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("gongzhi.village.api_urls")),
     path("", include("gongzhi.resources.api_urls")),
     path("", include("gongzhi.volunteers.api_urls")),
+    path("", include("gongzhi.assessment.api_urls")),
     path("", include("gongzhi.linking.api_urls")),
 ]

@@ -231,8 +231,9 @@ ASSESSMENT_PERMS: dict[str, list[str]] = {
     "grid_worker": ["assessment.view_demand", "assessment.view_negativeitem",
                     "assessment.add_faulttoleranceapplication", "assessment.view_faulttoleranceapplication"],
     "department_handler": ["assessment.view_casescore", "assessment.view_exemption", "assessment.view_bulletin",
-                           "assessment.view_proposal"] + ASSESSMENT_SELF,
-    "auditor": ASSESSMENT_VIEW,
+                           "assessment.view_proposal", "assessment.add_exemption"],
+    # The auditor is the second pair of eyes on the county's index formulas (set by the county).
+    "auditor": ASSESSMENT_VIEW + ["assessment.review_indexformula"],
 }
 
 BUILTIN_ROLES = [

@@ -94,9 +94,15 @@ def _one_of(values, **kwargs) -> serializers.CharField:
     return serializers.CharField(validators=[check], **kwargs)
 
 
-def _period_field(**kwargs) -> serializers.CharField:
+def _period_field(**kwargs) -> serializers.RegexField:
     kwargs.setdefault("help_text", "A quarter, e.g. 2026Q3.")
-    return serializers.CharField(max_length=10, **kwargs)
+    return serializers.RegexField(r"^[0-9]{4}[Qq][1-4]$", max_length=6,
+                                  error_messages={"invalid": "季度的写法应为“2026Q3”"}, **kwargs)
+
+
+def _indicator_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=[(i.code, i.code) for i in indicators.CATALOGUE],
+                                   help_text="An indicator's code (see the catalogue).")
 
 
 def _period(value: str | None) -> Period:
@@ -271,7 +277,7 @@ class IndicatorListAPI(APIView):
 
 
 class FiguresQuery(serializers.Serializer):
-    indicator = serializers.CharField(max_length=40, help_text="An indicator's code (see the catalogue).")
+    indicator = _indicator_field()
     kind = serializers.ChoiceField(choices=[(k, k) for k in SUBJECT_KINDS], help_text="The kind of subject.")
     period = _period_field(required=False, help_text="A quarter, e.g. 2026Q3; default: the last complete one.")
 
@@ -344,7 +350,7 @@ class FiguresAPI(APIView):
 
 
 class RecordsQuery(serializers.Serializer):
-    indicator = serializers.CharField(max_length=40, help_text="An indicator's code (see the catalogue).")
+    indicator = _indicator_field()
     kind = serializers.ChoiceField(choices=[(k, k) for k in ("county", *SUBJECT_KINDS)],
                                    help_text="The kind of subject; county: the caller's whole territory (or one "
                                              "county, with subject).")
@@ -657,8 +663,8 @@ class DemandSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Demand
-        fields = ["id", "code", "name", "role", "kind", "fields", "photos", "per_week", "feeds", "origin", "active",
-                  "retired_at", "added_by_name", "added_at", "county"]
+        fields = ["id", "code", "name", "role", "kind", "fields", "photos", "per_week", "trace", "feeds", "origin",
+                  "active", "retired_at", "added_by_name", "added_at", "county"]
 
 
 DEMAND_ROLES = ("grid_worker", "three_line", "village_secretary", "town_secretary", "department_handler")
@@ -678,6 +684,8 @@ class DemandIn(serializers.Serializer):
     photos = serializers.IntegerField(min_value=0, max_value=50, default=0)
     per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, max_value=1000, default=1,
                                         help_text="Times a week per person.")
+    trace = _optional_text(100, help_text="The records it leaves (app_label.Model): counted from them rather than "
+                                          "as declared.")
 
 
 @extend_schema(tags=TAGS, request=DemandIn, responses={201: DemandSerializer, **WRITE_ERRORS})

@@ -21,7 +21,7 @@ from gongzhi.cases.choices import Ledger
 
 from . import indicators as catalogue
 from .indicators import Period
-from .models import DecisionStatus, Exemption, Measure, Proposal, Standing
+from .models import Measure, Proposal, Standing
 from .ranking import assess
 
 HEADLINE = ["case_accepted", "case_closed", "case_closure_rate", "case_on_time_rate", "case_satisfaction_rate",
@@ -152,7 +152,7 @@ def _proposals_section(*, user, period, scope_kind, region, department) -> dict:
         qs = qs.filter(department=department)
     rows = []
     for p in qs.select_related("decided_by").order_by("standing", "subject_name"):
-        decided = p.get_status_display() + (f"（{p.decided_by.get_full_name() or p.decided_by.get_username()}）"
+        decided = p.get_status_display() + (f"（{p.decided_by}）"
                                             if p.decided_by else "")
         rows.append([_cell(p.subject_name), _cell(STANDING_ZH.get(p.standing, p.standing)),
                      _cell(Measure(p.measure).label), _cell(decided)])
@@ -232,5 +232,3 @@ def render_xlsx(content: dict) -> bytes:
     wb.save(out)
     return out.getvalue()
 
-
-__all__ = ["build_content", "render_pdf", "render_xlsx", "DecisionStatus", "Exemption"]

@@ -5,8 +5,9 @@ report, meeting minutes. The platform's own flows' demands come from their defin
 (``FLOW_DEMANDS`` below: the fields of ``care.load.TASKS``, the other flows' forms) and are counted
 from the records they leave — how many times a week the role actually did them in the county
 (each row carries its date and who recorded it). Demands the county or a town adds outside the flows
-(a weekly work log, photos of every visit) are counted as declared: so many times a week per person
-from the day they were added until the day they were retired.
+(a weekly work log, photos of every visit) are counted from the audit trail when they leave rows in
+the platform (``trace``: the rows created on that model in the county), else as declared: so many
+times a week per person from the day they were added until the day they were retired.
 
 For every demand the meter shows which indicator it feeds. A demand that feeds none — or feeds one
 the negative list forbids counting — is work done only to leave a trace (痕迹管理): the page lists it
@@ -156,6 +157,18 @@ def meter(county, *, weeks: int = 12, today: dt.date | None = None) -> dict:
                       for row in model._default_manager.filter(**{
                           "county_id": county.pk, f"{flow.date_field}__gte": lower, f"{flow.date_field}__lt": upper})
                       .annotate(week=TruncWeek(flow.date_field)).order_by().values("week").annotate(n=Count("pk"))}
+            per = max(load.holders, 1)
+            load.weekly = {w: (Decimal(counts.get(w, 0)) / per).quantize(Decimal("0.01")) for w in week_starts}
+        elif demand.trace:
+            # A demand the county added that leaves rows in the platform: counted from the audit
+            # trail (every write is audited), rows created on that model in the county per week.
+            from gongzhi.core.models import AuditAction, AuditLog
+            lower = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
+            upper = dt.datetime.combine(last_monday + dt.timedelta(days=7), dt.time.min, tzinfo=tz)
+            counts = {row["week"].date(): row["n"] for row in AuditLog.objects.filter(
+                county_id=county.pk, object_type=demand.trace.lower(), action=AuditAction.CREATE,
+                created_at__gte=lower, created_at__lt=upper).annotate(week=TruncWeek("created_at"))
+                .order_by().values("week").annotate(n=Count("pk"))}
             per = max(load.holders, 1)
             load.weekly = {w: (Decimal(counts.get(w, 0)) / per).quantize(Decimal("0.01")) for w in week_starts}
         else:

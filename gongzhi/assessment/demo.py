@@ -56,7 +56,7 @@ def _plant_passive_village(town: Region, period: Period) -> Region | None:
     """The town's village with the fewest cases in the quarter handled them badly (in the records)."""
     start, end = period.bounds()
     villages = Region.objects.filter(town_id=town.pk, level=RegionLevel.VILLAGE).exclude(
-        pk__in=[p.region.pk for p in _showcase_places()]).order_by("code")
+        pk__in=[v.pk for v in _showcase_villages()]).order_by("code")
     village = villages.last()
     if village is None:
         return None
@@ -67,9 +67,10 @@ def _plant_passive_village(town: Region, period: Period) -> Region | None:
     return village
 
 
-def _showcase_places():
-    from gongzhi.demo.logins import demo_login_plan
-    return [p for p in demo_login_plan() if p.region is not None and p.region.level == RegionLevel.VILLAGE]
+def _showcase_villages() -> list[Region]:
+    """The villages the demo's showcase logins act in (the ``village`` login's)."""
+    return [a.region for username in ("village",) if (user := _login(username)) is not None
+            for a in user.role_assignments.select_related("region") if a.region is not None]
 
 
 def generate_assessment(*, county: Region, period: Period | None = None) -> AssessmentDemoResult:
@@ -107,7 +108,7 @@ def generate_assessment(*, county: Region, period: Period | None = None) -> Asse
                                            "责任层层下压到村，属变相责任状")
 
     start, end = period.bounds()
-    showcase_villages = [p.region for p in _showcase_places()]
+    showcase_villages = _showcase_villages()
     late = list(Case.objects.filter(village__in=showcase_villages, received_at__gte=start, received_at__lt=end,
                                     status=CaseStatus.CLOSED, resolution_due_at__isnull=False,
                                     closed_at__gt=F("resolution_due_at")).order_by("received_at")[:2])

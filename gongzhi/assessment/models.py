@@ -30,7 +30,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.scoping import ScopedManager, ScopeRule, in_grant_county, in_grid_village, in_territory, of_department
+from gongzhi.core.scoping import ScopedManager, ScopeRule, either, in_grant_county, in_grid_village, in_territory, of_department
 from gongzhi.registry.models import TerritoryMixin
 
 USER = settings.AUTH_USER_MODEL
@@ -385,6 +385,10 @@ class BulletinStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
 
 
+def _issued_in_county(grant) -> Q:
+    return Q(scope_kind="county", status="issued", county_id=grant.county_id) if grant.county_id else Q(pk__in=[])
+
+
 class Bulletin(TerritoryMixin):
     """一季度一通报. ``content`` is everything the PDF, the workbook and the page show; once issued
     the row is frozen (a database trigger refuses changes) and a correction is a new version."""
@@ -406,7 +410,11 @@ class Bulletin(TerritoryMixin):
     issued_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager()
-    scope_rule = ScopeRule(region=in_territory(), department=of_department("department_id"))
+    # A county's bulletin, once issued, goes to every town and department of the county (通报 is
+    # circulated); drafts and town or department bulletins stay with their own scope.
+    scope_rule = ScopeRule(
+        region=either(in_territory(), _issued_in_county),
+        department=either(of_department("department_id"), _issued_in_county))
 
     class Meta:
         ordering = ["-year", "-quarter", "scope_kind", "-version"]

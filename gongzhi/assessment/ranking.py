@@ -3,7 +3,7 @@
 For one county and one quarter, as seen by one user (every figure goes through the indicator
 catalogue and so through scoping):
 
-1. every indicator for every subject of a kind — one grouped query per indicator and kind;
+1. every indicator for every subject — one grouped query per source table (``compute_all``);
 2. villages and communities get their differentiated index (``indices``) and are grouped with
    peers: same class (urban / rural) and same band of the index; towns, departments and persons
    are each one peer group;
@@ -115,7 +115,7 @@ def _names(kind: str, ids) -> dict[int, str]:
     if kind == "user":
         from django.contrib.auth import get_user_model
         users = get_user_model().objects.filter(pk__in=ids)
-        return {u.pk: (u.get_full_name() or u.get_username()) for u in users}
+        return {u.pk: str(u) for u in users}  # the display name
     return {}
 
 
@@ -125,11 +125,12 @@ def assess(*, user, county, period: Period, kinds=("village", "town", "departmen
     subjects: dict[str, list[Assessed]] = {}
     weights = {}
     units_index = None
+    every = catalogue.compute_all(user=user, period=period, kinds=kinds, within=county)
     for kind in kinds:
         found: dict[int, dict[str, Figure]] = {}
-        for indicator in catalogue.for_kind(kind):
-            for sid, fig in indicator.compute(user=user, period=period, kind=kind, within=county).items():
-                found.setdefault(sid, {})[indicator.code] = fig
+        for code, figures in every[kind].items():
+            for sid, fig in figures.items():
+                found.setdefault(sid, {})[code] = fig
         if kind == "village":
             cases = {sid: int(f["case_accepted"].numerator) for sid, f in found.items() if "case_accepted" in f}
             units_index = county_indices(county, period_end=period.end, cases_in_period=cases)

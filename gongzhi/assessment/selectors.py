@@ -13,7 +13,7 @@ from gongzhi.registry.models import Department, Region
 
 from . import indicators
 from .indicators import Period
-from .models import Bulletin, CaseScore, Proposal
+from .models import Bulletin, Proposal
 
 VIEW = "assessment.view_casescore"
 
@@ -53,11 +53,13 @@ def subject_name(user, kind: str, subject_id: int) -> str:
             raise Http404
         return department.name
     if kind == "user":
+        # A login is named only to a reader who sees some of its work (``records`` checks that the
+        # list is not empty before it asks for the name): logins are not a directory.
         from django.contrib.auth import get_user_model
         found = get_user_model().objects.filter(pk=subject_id).first()
         if found is None:
             raise Http404
-        return found.get_full_name() or found.get_username()
+        return str(found)
     if kind == "person":
         from gongzhi.registry.models import Person
         person = Person.objects.visible_to(user, "registry.view_person").filter(pk=subject_id).first()
@@ -76,14 +78,15 @@ class RecordRow:
 
 
 def _case_row(case) -> RecordRow:
-    return RecordRow(case.number or case.tracking_code, f"{case.category.name} · {case.get_status_display()}",
+    # Never the tracking code: it is the requester's key to the public page.
+    return RecordRow(case.number or f"#{case.pk}", f"{case.category.name} · {case.get_status_display()}",
                      case.received_at, reverse("cases:detail", args=[case.pk]))
 
 
 RENDER = {
     "cases.case": (("category",), _case_row),
     "assessment.casescore": (("case", "case__category"), lambda s: RecordRow(
-        s.case.number or s.case.tracking_code, f"{s.score} 分", s.closed_at, reverse("cases:detail", args=[s.case_id]))),
+        s.case.number or f"#{s.case_id}", f"{s.score} 分", s.closed_at, reverse("cases:detail", args=[s.case_id]))),
     "care.contactrecord": (("household",), lambda r: RecordRow(
         r.household.code, r.get_method_display(), r.contacted_at, reverse("care:household", args=[r.household_id]))),
     "care.visit": (("household",), lambda v: RecordRow(
@@ -137,5 +140,3 @@ def proposals_for(user, period: Period | None = None):
 def can_view_results(user) -> bool:
     return has_perm_anywhere(user, VIEW)
 
-
-__all__ = ["CaseScore"]

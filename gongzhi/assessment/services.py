@@ -21,7 +21,7 @@ from . import bulletins, indicators, indices, ranking, scoring
 from .burden import forbidden_indicators
 from .indicators import Period
 from .models import (
-    POSITIVE, PRODDING_STEPS, AssessmentWeights, Bulletin, BulletinStatus, BurdenFlag, DecisionStatus, Demand,
+    PRODDING_STEPS, AssessmentWeights, Bulletin, BulletinStatus, BurdenFlag, DecisionStatus, Demand,
     DemandKind, DemandOrigin, Exemption, ExemptionGround, FaultToleranceApplication, FlagKind, IndexFormula,
     Measure, NegativeItem, NegativeKind, Proposal, ScoringWeights, Standing, UnitClass,
 )
@@ -43,7 +43,7 @@ def _county_duty(actor, perm: str, county: Region) -> None:
 
 
 def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return str(user)  # the display name (显示名), else the username
 
 
 def _next_version(model, **where) -> int:
@@ -182,7 +182,7 @@ def negative_item_add(*, actor, county: Region, kind: str, text: str, demand_kin
 
 @transaction.atomic
 def demand_add(*, actor, county: Region, code: str, name: str, role: str, kind: str, feeds: str,
-               fields: int = 0, photos: int = 0, per_week="1") -> Demand:
+               fields: int = 0, photos: int = 0, per_week="1", trace: str = "") -> Demand:
     """A new demand on the grassroots: it must name the indicator it feeds, and the negative list
     may forbid its kind outright."""
     _county_duty(actor, "assessment.add_demand", county)
@@ -196,10 +196,16 @@ def demand_add(*, actor, county: Region, code: str, name: str, role: str, kind: 
     barred = NegativeItem.objects.filter(county=county, kind=NegativeKind.NO_DEMAND, active=True, demand_kind=kind)
     if barred.exists():
         raise ValidationError({"kind": f"负面清单不许要求：{barred.first().text}"})
+    if trace:
+        from django.apps import apps as django_apps
+        try:
+            django_apps.get_model(trace)
+        except (LookupError, ValueError):
+            raise ValidationError({"trace": f"没有“{trace}”这类记录"}) from None
     if Demand.objects.filter(county=county, code=code).exists():
         raise ValidationError({"code": "这个编码已经用过了"})
     row = Demand(code=code, name=_text(name, "name", "请写明要求", limit=200), role=_text(role, "role", "请写明对谁的要求", limit=50),
-                 kind=kind, feeds=feeds, fields=fields, photos=photos, per_week=per_week,
+                 kind=kind, feeds=feeds, fields=fields, photos=photos, per_week=per_week, trace=trace.lower(),
                  origin=DemandOrigin.COUNTY, added_by=actor)
     row.copy_territory_from(county)
     return create_audited(row, actor, "assessment.view_demand")

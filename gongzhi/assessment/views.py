@@ -112,6 +112,9 @@ def records(request, code, kind, subject_id, period):
         name = selectors.subject_name(request.user, kind, subject_id)
     qs, render_row = selectors.provenance(user=request.user, indicator=indicator, kind=kind, subject_id=subject_id,
                                           period=period, part=part)
+    if kind in ("user", "department") and not indicator.records(
+            user=request.user, period=period, kind=kind, subject_id=subject_id, part="den").exists():
+        raise Http404  # a login or department whose work the reader cannot see is not named
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "assessment/records.html", {
         "indicator": indicator, "period": period, "name": name, "part": part, "page": page,

@@ -78,15 +78,25 @@ def _real_objects(world) -> dict[str, tuple[str, object]]:
     from tests.permission_matrix.intake import _case
     from tests.permission_matrix.roster import _a1_batch
 
+    from tests.permission_matrix import assessment_api as assessment
     from tests.permission_matrix import resources as dispatch
 
     case = _case(world)
     return {
         # resources and dispatch: town A's tents, an emergency in 五一村, its reservation and a delivery
-        "/api/resources/inventory/{pk}/": ("pk", dispatch.tents(world).pk),
-        "/api/resources/needs/{pk}/": ("pk", dispatch.emergency(world).pk),
-        "/api/resources/allocations/{pk}/": ("pk", dispatch.allocation(world).pk),
-        "/api/resources/deliveries/{pk}/": ("pk", dispatch.delivery(world).pk),
+        "/api/resources/inventory/{id}/": ("id", dispatch.tents(world).pk),
+        "/api/resources/needs/{id}/": ("id", dispatch.emergency(world).pk),
+        "/api/resources/allocations/{id}/": ("id", dispatch.allocation(world).pk),
+        "/api/resources/deliveries/{id}/": ("id", dispatch.delivery(world).pk),
+        # assessment: an exemption, a demand, a flag and a formula of the county, a proposal and a
+        # fault-tolerance application about 五一村, town A's draft bulletin
+        "/api/assessment/exemptions/{id}/": ("id", assessment.new_exemption(world).pk),
+        "/api/assessment/demands/{id}/": ("id", assessment.new_demand(world).pk),
+        "/api/assessment/burden-flags/{id}/": ("id", assessment.new_flag(world).pk),
+        "/api/assessment/index-formulas/{id}/": ("id", assessment.new_formula(world).pk),
+        "/api/assessment/proposals/{id}/": ("id", assessment.proposal(world).pk),
+        "/api/assessment/fault-tolerance/{id}/": ("id", assessment.application(world).pk),
+        "/api/assessment/bulletins/{id}/": ("id", assessment.bulletin(world).pk),
         "/api/cases/{id}/": ("id", case.pk), "/api/intake/cases/{id}/": ("id", case.pk),
         "/api/households/{id}/": ("id", world.households["A1-1"].pk),
         "/api/persons/{id}/": ("id", world.persons["A1-1"].pk),

@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from gongzhi.assessment import burden, indicators, ranking, scoring, services
+from gongzhi.assessment import burden, indicators, scoring, services
 from gongzhi.assessment.indicators import Period
 from gongzhi.assessment.models import (
-    Bulletin, BulletinStatus, BurdenFlag, CaseScore, DecisionStatus, Demand, DemandOrigin, Exemption,
+    Bulletin, BulletinStatus, BurdenFlag, CaseScore, DecisionStatus, Demand, DemandOrigin,
     FaultToleranceApplication, Measure, Proposal, ScoringWeights, Standing,
 )
 from gongzhi.cases import statistics
@@ -46,6 +46,18 @@ def test_the_ledger_figures_are_the_statistics_pages_figures(aw, period):
     town_stats = statistics.compute_statistics(user=town, start=period.start, end=period.end, breakdowns=False)
     assert indicators.BY_CODE["case_accepted"].total_of(user=town, period=period).value == town_stats.total.accepted
     assert 0 < town_stats.total.accepted < 120
+
+
+def test_all_indicators_at_once_are_the_same_figures_as_one_by_one(aw, period):
+    set_weights(aw)
+    scoring.score_closed_cases()
+    for user in (aw.user("county_secretary"), aw.user("town_secretary_a"), aw.user("department_handler")):
+        every = indicators.compute_all(user=user, period=period, within=aw.regions["C"])
+        for indicator in indicators.CATALOGUE:
+            for kind in indicator.subjects:
+                one = indicator.compute(user=user, period=period, kind=kind, within=aw.regions["C"])
+                assert every[kind].get(indicator.code, {}) == one, (user, indicator.code, kind)
+    assert every["department"]["case_accepted"]  # the department sees its own share, not nothing
 
 
 def test_every_number_opens_the_records_it_was_computed_from(aw, period):
@@ -167,6 +179,23 @@ def test_the_burden_meter_counts_what_the_flows_actually_demanded(aw):
     load = next(l for l in meter["loads"] if l.demand.code == "record_contact")
     holders = load.holders
     assert holders >= 1 and load.weekly[week] == (Decimal(3) / holders).quantize(Decimal("0.01"))
+
+
+def test_a_county_demand_that_leaves_rows_is_counted_from_the_audit_trail(aw, period):
+    county, C = aw.user("county_secretary"), aw.regions["C"]
+    with pytest.raises(ValidationError):
+        services.demand_add(actor=county, county=C, code="x", name="某表", role="village_secretary", kind="form",
+                            feeds="case_on_time_rate", trace="nowhere.nothing")
+    services.demand_add(actor=county, county=C, code="explain-late", name="超期事项须写事后说明",
+                        role="village_secretary", kind="form", feeds="case_on_time_rate", fields=2,
+                        trace="assessment.Exemption")
+    for case in _closed(aw, period, "A1")[:2]:
+        services.exemption_file(actor=aw.user("village_secretary_a1"), case=case, ground="livelihood",
+                                explanation="困难群众急需救助，先行发放后补材料")
+    next_week = dt.date.today() + dt.timedelta(days=7)
+    meter = burden.meter(C, today=next_week)
+    load = next(l for l in meter["loads"] if l.demand.code == "explain-late")
+    assert load.weekly[meter["weeks"][-1]] == (Decimal(2) / max(load.holders, 1)).quantize(Decimal("0.01"))
 
 
 def test_a_town_flags_a_hidden_burden_and_the_county_upholds_it(aw):
