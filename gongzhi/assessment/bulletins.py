@@ -22,7 +22,7 @@ from gongzhi.cases.choices import Ledger
 from . import indicators as catalogue
 from .indicators import Period
 from .models import Measure, Proposal, Standing
-from .ranking import assess
+from .ranking import assess, villages_within
 
 HEADLINE = ["case_accepted", "case_closed", "case_closure_rate", "case_on_time_rate", "case_satisfaction_rate",
             "case_rework_rate", "case_score", "contacts_made", "red_visits_kept", "decisions_carried_out",
@@ -93,8 +93,7 @@ def build_content(*, user, scope_kind: str, region=None, department=None, period
 
     # 3. Units ranked among peers.
     if scope_kind in ("county", "town"):
-        villages = [a for a in assessment.subjects.get("village", [])
-                    if scope_kind == "county" or _town_of_village(a.subject_id) == region.pk]
+        villages = villages_within(assessment.subjects.get("village", []), region)
         if scope_kind == "county":
             sections.append(_unit_table("三、镇（街道）通报", assessment.subjects.get("town", []), period,
                                         with_index=False))
@@ -116,11 +115,6 @@ def build_content(*, user, scope_kind: str, region=None, department=None, period
         "note": "本通报全部数字由平台从办理记录自动计算，未经手工填报；点击任一数字可查看其依据的记录。",
         "sections": sections,
     }
-
-
-def _town_of_village(village_id: int) -> int | None:
-    from gongzhi.registry.models import Region
-    return Region.objects.filter(pk=village_id).values_list("town_id", flat=True).first()
 
 
 def _exemptions_url(period: Period) -> str:

@@ -220,5 +220,15 @@ def _standings(members: list[Assessed], ranked: list[Assessed], codes: list[str]
                              "rank": f"{a.rank}/{n}", "peer_group": a.peer_group, "url": ""})
 
 
+def villages_within(assessed: list[Assessed], region) -> list[Assessed]:
+    """The assessed villages lying in ``region`` (all of them for a county), read in one query."""
+    if region.level == 1:
+        return assessed
+    from gongzhi.registry.models import Region
+    column = "town_id" if region.level == 2 else "pk"
+    inside = set(Region.objects.filter(**{column: region.pk}).values_list("pk", flat=True))
+    return [a for a in assessed if a.subject_id in inside]
+
+
 def as_decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))

@@ -74,9 +74,7 @@ def home(request):
         ind = indicators.BY_CODE[code]
         fig = ind.total_of(user=user, period=period, within=region)
         headline.append((ind, fig, ind.provenance_url(subject_kind, region.pk, period)))
-    villages = [a for a in assessment.subjects.get("village", [])
-                if region.level == 1 or a.subject_id in set(Region.objects.filter(
-                    **{"town_id" if region.level == 2 else "pk": region.pk}).values_list("pk", flat=True))]
+    villages = ranking.villages_within(assessment.subjects.get("village", []), region)
     return render(request, "assessment/home.html", {
         "period": period, "periods": selectors.recent_periods(), "region": region, "headline": headline,
         "villages": villages, "towns": assessment.subjects.get("town", []),
